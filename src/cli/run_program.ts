@@ -1,0 +1,30 @@
+// Runs the commander program and maps failures to the documented exit codes:
+// 0 ok, 1 runtime error, 2 usage error, 130 interrupted.
+import { Command, CommanderError } from "commander";
+import { K2Error, UsageError } from "../errors.js";
+
+export async function runProgram(program: Command, argv: string[]): Promise<void> {
+  program.exitOverride();
+  program.configureOutput({ outputError: (str, write) => write(str) });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`k2: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (err instanceof K2Error) {
+      process.stderr.write(`k2: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`k2: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
