@@ -1,0 +1,134 @@
+// Reads a checkpoint's tokenizer files: `tiktoken.model` (base64 token + rank per line) and
+// `tokenizer_config.json` (names of the reserved special-token ids). A directory holding only these
+// two files (like ../shared/vocab/kimi-k2/) is a valid tokenizer directory.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CheckpointError } from "../errors.js";
+
+/** Kimi reserves this many ids after the last mergeable rank for special tokens. */
+export const RESERVED_SPECIAL_TOKENS = 256;
+
+/** K2's pre-tokenizer (tokenization_kimi.py `pat_str`), in fancy-regex syntax: tiktoken's Rust core
+ *  compiles it as is, `&&` class intersections included. */
+export const K2_PAT_STR = [
+  String.raw`[\p{Han}]+`,
+  String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
+  String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
+  String.raw`\p{N}{1,3}`,
+  String.raw` ?[^\s\p{L}\p{N}]+[\r\n]*`,
+  String.raw`\s*[\r\n]+`,
+  String.raw`\s+(?!\S)`,
+  String.raw`\s+`,
+].join("|");
+
+export interface TokenizerFiles {
+  dir: string;
+  /** The tiktoken.model text, handed to tiktoken unchanged. */
+  ranksText: string;
+  /** Number of mergeable ranks (ids 0..baseVocabSize-1). */
+  baseVocabSize: number;
+  /** Every reserved special id → its name (`<|reserved_token_N|>` when unnamed). */
+  specialNames: Map<number, string>;
+  bosToken: string | undefined;
+  eosToken: string | undefined;
+}
+
+export function readTokenizerFiles(dir: string): TokenizerFiles {
+  const modelPath = join(dir, "tiktoken.model");
+  const configPath = join(dir, "tokenizer_config.json");
+  const ranksText = readText(modelPath);
+  const baseVocabSize = countRanks(modelPath, ranksText);
+  const config = readJson(configPath);
+
+  const named = new Map<number, string>();
+  const decoder = config["added_tokens_decoder"];
+  if (decoder !== undefined) {
+    if (decoder === null || typeof decoder !== "object" || Array.isArray(decoder)) {
+      throw new CheckpointError(configPath, "added_tokens_decoder must be an object of id → {content}");
+    }
+    for (const [key, entry] of Object.entries(decoder as Record<string, unknown>)) {
+      const id = Number(key);
+      const content = (entry as { content?: unknown } | null)?.content;
+      if (!Number.isInteger(id) || typeof content !== "string" || content === "") {
+        throw new CheckpointError(configPath, `added_tokens_decoder["${key}"] needs an integer id and a non-empty content`);
+      }
+      if (id < baseVocabSize || id >= baseVocabSize + RESERVED_SPECIAL_TOKENS) {
+        throw new CheckpointError(
+          configPath,
+          `added_tokens_decoder["${key}"] (${content}) is outside the reserved special ids ${baseVocabSize}..${baseVocabSize + RESERVED_SPECIAL_TOKENS - 1}`,
+        );
+      }
+      named.set(id, content);
+    }
+  }
+  const specialNames = new Map<number, string>();
+  const seen = new Set<string>();
+  for (let id = baseVocabSize; id < baseVocabSize + RESERVED_SPECIAL_TOKENS; id++) {
+    const name = named.get(id) ?? `<|reserved_token_${id}|>`;
+    if (seen.has(name)) throw new CheckpointError(configPath, `special token ${name} is named twice`);
+    seen.add(name);
+    specialNames.set(id, name);
+  }
+  return {
+    dir,
+    ranksText,
+    baseVocabSize,
+    specialNames,
+    bosToken: tokenName(config["bos_token"]),
+    eosToken: tokenName(config["eos_token"]),
+  };
+}
+
+// tokenizer_config.json writes bos/eos either as a string or as an AddedToken object.
+function tokenName(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (value !== null && typeof value === "object" && typeof (value as { content?: unknown }).content === "string") {
+    return (value as { content: string }).content;
+  }
+  return undefined;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CheckpointError(path, code === "ENOENT" ? "not found (a tokenizer directory needs tiktoken.model and tokenizer_config.json)" : `cannot read: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function readJson(path: string): Record<string, unknown> {
+  const text = readText(path);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new CheckpointError(path, `invalid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new CheckpointError(path, "expected a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+// Checks the rank file's shape cheaply (tiktoken would panic inside WASM on a malformed line) and
+// that ranks are exactly 0..n-1, which is what places the special ids right after them.
+function countRanks(path: string, text: string): number {
+  const line = /^([A-Za-z0-9+/]+={0,2}) (\d+)$/;
+  let count = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const row = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+    if (row !== "") {
+      const m = line.exec(row);
+      if (m === null) throw new CheckpointError(path, `line ${count + 1}: expected "<base64 token> <rank>"`);
+      if (Number(m[2]) !== count) throw new CheckpointError(path, `line ${count + 1}: rank ${m[2]}, expected ${count} (ranks must be contiguous from 0)`);
+      count++;
+    }
+    start = end + 1;
+  }
+  if (count < 256) throw new CheckpointError(path, `only ${count} ranks; a byte-level BPE needs at least the 256 single bytes`);
+  return count;
+}

@@ -1,0 +1,171 @@
+import { readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CheckpointError } from "../../src/errors.js";
+import { loadTokenizer } from "../../src/chat/tokenizer.js";
+import { splitForEncoding } from "../../src/chat/encode_chunks.js";
+import { StreamDecoder } from "../../src/chat/stream_decoder.js";
+
+const VOCAB = "../shared/vocab/kimi-k2";
+const TINY = "../shared/fixtures/kimi-k2-tiny";
+const samples = JSON.parse(readFileSync("../shared/fixtures/tokenizer/k2-samples.json", "utf8")) as {
+  samples: { text: string; ids: number[] }[];
+};
+
+// Deterministic PRNG so a failing property case can be reproduced.
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Random text drawn from ranges that exercise every branch of the pre-tokenizer: ASCII, accents,
+// combining marks, CJK, Hangul, Arabic, emoji (astral), whitespace kinds, digits, specials' text.
+function randomText(r: () => number, maxLen: number): string {
+  const ranges: [number, number][] = [
+    [0x20, 0x7e], [0x20, 0x7e], [0x20, 0x7e], [0x09, 0x0d], [0xa0, 0x24f], [0x300, 0x36f], [0x391, 0x3c9],
+    [0x410, 0x44f], [0x600, 0x6ff], [0x3040, 0x30ff], [0x4e00, 0x9fff], [0xac00, 0xd7a3], [0x1f300, 0x1f64f],
+    [0x2000, 0x206f], [0x3000, 0x303f], [0xff00, 0xffef], [0x1d400, 0x1d7ff], [0x20000, 0x2a6df],
+  ];
+  const pieces = ["<|im_end|>", "<think>", "[EOS]", "'s", "'LL", "\r\n", "  ", "123456"];
+  let out = "";
+  const len = Math.floor(r() * maxLen);
+  for (let i = 0; i < len; i++) {
+    if (r() < 0.05) {
+      out += pieces[Math.floor(r() * pieces.length)];
+      continue;
+    }
+    const [lo, hi] = ranges[Math.floor(r() * ranges.length)]!;
+    out += String.fromCodePoint(lo + Math.floor(r() * (hi - lo + 1)));
+  }
+  return out;
+}
+
+describe("K2 tokenizer (real 163,584-rank vocabulary)", () => {
+  const tok = loadTokenizer(VOCAB);
+
+  it("knows the vocabulary layout and the named special tokens", () => {
+    expect(tok.baseVocabSize).toBe(163584);
+    expect(tok.vocabSize).toBe(163840);
+    expect(tok.specialId("[BOS]")).toBe(163584);
+    expect(tok.specialId("<|im_end|>")).toBe(163586);
+    expect(tok.specialId("<|tool_call_begin|>")).toBe(163597);
+    expect(tok.specialId("</think>")).toBe(163607);
+    expect(tok.specialName(163700)).toBe("<|reserved_token_163700|>");
+    expect(tok.bosId).toBe(163584);
+    expect(tok.eosId).toBe(163586);
+    expect([...tok.stopIds].sort()).toEqual([163585, 163586]);
+  });
+
+  it.each(samples.samples.map((s) => [JSON.stringify(s.text).slice(0, 50), s] as const))(
+    "encodes %s to the official ids and decodes back",
+    (_name, sample) => {
+      expect(tok.encodeWithSpecials(sample.text)).toEqual(sample.ids);
+      expect(tok.decode(sample.ids)).toBe(sample.text);
+    },
+  );
+
+  it("keeps special-token text as ordinary tokens when specials are disallowed", () => {
+    const text = "<|im_user|>user<|im_middle|>hi<|im_end|>[EOS]<think>x</think>";
+    const ids = tok.encode(text, { allowSpecial: false });
+    expect(ids.every((id) => id < tok.baseVocabSize)).toBe(true);
+    expect(tok.decode(ids)).toBe(text);
+    expect(tok.encode(text, { allowSpecial: true })).toContain(163587);
+  });
+
+  it("round-trips random Unicode strings, and both modes agree on text without special names", () => {
+    const r = rng(12345);
+    for (let i = 0; i < 300; i++) {
+      const text = randomText(r, 80);
+      const ids = tok.encodeOrdinary(text);
+      expect(tok.decode(ids)).toBe(text);
+      const plain = text.replace(/<\|im_end\|>|<think>|\[EOS\]/g, "");
+      expect(tok.encodeWithSpecials(plain)).toEqual(tok.encodeOrdinary(plain));
+    }
+  });
+
+  it("is loaded once per directory", () => {
+    expect(loadTokenizer(VOCAB)).toBe(tok);
+    expect(loadTokenizer(`${VOCAB}/`)).toBe(tok);
+  });
+
+  it("rejects ids outside the vocabulary with a RangeError", () => {
+    expect(() => tok.decode([163840])).toThrow(RangeError);
+    expect(() => tok.decode([-1])).toThrow(RangeError);
+  });
+});
+
+describe("streaming decoder", () => {
+  const tok = loadTokenizer(VOCAB);
+
+  it("never emits half a UTF-8 character and renders specials by name", () => {
+    const text = "Emoji: 🚀🔥👍🏽 flags 🇨🇳🇺🇸 月之暗面 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 é";
+    const ids = [tok.specialId("<think>"), ...tok.encodeOrdinary(text), tok.specialId("<|im_end|>")];
+    const dec = new StreamDecoder(tok);
+    const chunks = ids.map((id) => dec.push(id));
+    chunks.push(dec.flush());
+    expect(chunks.join("")).toBe(`<think>${text}<|im_end|>`);
+    for (const c of chunks) expect(c).not.toContain("\uFFFD");
+    // Some emoji span several tokens: those tokens must have produced empty chunks, not garbage.
+    expect(chunks.some((c) => c === "")).toBe(true);
+  });
+
+  it("turns a character cut off by the end of the stream into U+FFFD on flush", () => {
+    const ids = tok.encodeOrdinary("🚀");
+    expect(ids.length).toBeGreaterThan(1);
+    const dec = new StreamDecoder(tok);
+    expect(dec.push(ids[0]!)).toBe("");
+    expect(dec.flush()).toBe("\uFFFD");
+  });
+});
+
+describe("tiny fixture tokenizer", () => {
+  it("encodes the golden prompt text to the golden prompt ids", () => {
+    const golden = JSON.parse(readFileSync(`${TINY}/golden.json`, "utf8")) as { prompt_text: string; prompt_ids: number[] };
+    const tok = loadTokenizer(TINY);
+    expect(tok.baseVocabSize).toBe(1280);
+    expect(tok.specialId("<|im_end|>")).toBe(1282);
+    expect(tok.encodeWithSpecials(golden.prompt_text)).toEqual(golden.prompt_ids);
+    expect(tok.decode(golden.prompt_ids)).toBe(golden.prompt_text);
+  });
+});
+
+describe("Kimi's long-input cuts", () => {
+  it("cuts runs longer than 25,000 characters like tokenization_kimi.py", () => {
+    const parts = splitForEncoding("a".repeat(60_000) + " ".repeat(10) + "b");
+    expect(parts.map((p) => p.length)).toEqual([25_000, 25_000, 10_011]);
+    expect(splitForEncoding("short")).toEqual(["short"]);
+  });
+
+  it("cuts every 400,000 code points, counting astral characters once", () => {
+    const text = "ab ".repeat(150_000) + "🚀".repeat(10);
+    const parts = splitForEncoding(text);
+    expect(parts.join("")).toBe(text);
+    expect(parts.length).toBe(2);
+    expect([...parts[1]!].length).toBe(450_010 - 400_000);
+  });
+});
+
+describe("tokenizer directory errors", () => {
+  it("names the missing file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k2-tok-"));
+    expect(() => loadTokenizer(dir)).toThrow(CheckpointError);
+    expect(() => loadTokenizer(dir)).toThrow(/tiktoken\.model: not found/);
+  });
+
+  it("names the bad line of a malformed rank file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k2-tok-"));
+    const lines = Array.from({ length: 256 }, (_, i) => `${Buffer.from([i]).toString("base64")} ${i}`);
+    lines[7] = "not a rank line";
+    writeFileSync(join(dir, "tiktoken.model"), lines.join("\n"));
+    writeFileSync(join(dir, "tokenizer_config.json"), "{}");
+    expect(() => loadTokenizer(dir)).toThrow(/line 8: expected/);
+  });
+});
