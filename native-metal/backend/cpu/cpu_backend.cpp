@@ -1,0 +1,305 @@
+#include "backend/cpu/cpu_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+namespace k2 {
+
+namespace {
+// Rows per thread below which a matmul is not worth splitting.
+constexpr int64_t kMinRowsPerThread = 16;
+}  // namespace
+
+CpuBackend::CpuBackend(int threads, CpuMode mode) : pool_(threads), mode_(mode), k_(cpu_kernels()) {}
+
+std::string CpuBackend::name() const {
+  return std::string("cpu (") + k_.isa + ", " + (mode_ == CpuMode::fast ? "fast" : "exact") + ", " +
+         std::to_string(pool_.size()) + " threads)";
+}
+
+void* CpuBackend::alloc(size_t bytes) {
+  constexpr size_t kAlign = 16384;
+  size_t rounded = (std::max<size_t>(bytes, 1) + kAlign - 1) / kAlign * kAlign;
+  void* p = std::aligned_alloc(kAlign, rounded);
+  if (!p) throw std::runtime_error("cpu backend: out of memory allocating " + std::to_string(bytes) + " bytes");
+  std::memset(p, 0, rounded);
+  return p;
+}
+
+void CpuBackend::free(void* p) { std::free(p); }
+
+Q8Rows CpuBackend::quantize(const float* x, int n, int cols, int slot) {
+  Q8Buffer& b = q8_[slot];
+  const size_t G = cols / 32;
+  if (b.qs.size() < static_cast<size_t>(n) * cols) b.qs.resize(static_cast<size_t>(n) * cols);
+  if (b.d.size() < n * G) {
+    b.d.resize(n * G);
+    b.dsum8.resize(n * G);
+  }
+  Q8Rows q{b.qs.data(), b.d.data(), b.dsum8.data(), cols};
+  pool_.parallel_for(
+      n, [&](int64_t t0, int64_t t1, int) { k_.quantize_q8(x + t0 * cols, static_cast<int>(t1 - t0), cols, q, static_cast<int>(t0)); },
+      8);
+  return q;
+}
+
+void CpuBackend::matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) {
+  pool_.parallel_for(
+      w.rows, [&](int64_t r0, int64_t r1, int) { k_.bf16_rows(x, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
+      kMinRowsPerThread);
+}
+
+void CpuBackend::matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) {
+  if (w.cols % 32 != 0) throw std::invalid_argument("matmul_int4: cols must be a multiple of 32, got " + std::to_string(w.cols));
+  if (mode_ == CpuMode::fast) {
+    Q8Rows q = quantize(x, n, w.cols, 0);
+    pool_.parallel_for(
+        w.rows, [&](int64_t r0, int64_t r1, int) { k_.int4_q8_rows(q, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
+        kMinRowsPerThread);
+    return;
+  }
+  pool_.parallel_for(
+      w.rows, [&](int64_t r0, int64_t r1, int) { k_.int4_rows(x, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
+      kMinRowsPerThread);
+}
+
+void CpuBackend::embed_bf16(const Bf16Matrix& table, const int32_t* ids, int n, float* out) {
+  for (int i = 0; i < n; i++) {
+    if (ids[i] < 0 || ids[i] >= table.rows)
+      throw std::out_of_range("embed: token id " + std::to_string(ids[i]) + " outside vocabulary of " + std::to_string(table.rows));
+    const uint16_t* row = table.data + static_cast<size_t>(ids[i]) * table.cols;
+    float* o = out + static_cast<size_t>(i) * table.cols;
+    for (int k = 0; k < table.cols; k++) o[k] = bf16_to_f32(row[k]);
+  }
+}
+
+void CpuBackend::rmsnorm(const float* x, int n, int dim, int stride, const uint16_t* w, float eps, float* y) {
+  pool_.parallel_for(
+      n,
+      [&](int64_t r0, int64_t r1, int) {
+        for (int64_t r = r0; r < r1; r++) {
+          const float* xr = x + r * stride;
+          float* yr = y + r * stride;
+          double ss = 0;
+          for (int k = 0; k < dim; k++) ss += static_cast<double>(xr[k]) * xr[k];
+          const float inv = static_cast<float>(1.0 / std::sqrt(ss / dim + eps));
+          for (int k = 0; k < dim; k++) yr[k] = xr[k] * inv * bf16_to_f32(w[k]);
+        }
+      },
+      16);
+}
+
+void CpuBackend::rope(float* x, int n, int n_heads, int row_stride, int head_stride, int rope_dim, const int32_t* pos,
+                      const float* inv_freq) {
+  const int half = rope_dim / 2;
+  for (int r = 0; r < n; r++) {
+    for (int i = 0; i < half; i++) {
+      const double angle = static_cast<double>(pos[r]) * inv_freq[i];
+      const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+      for (int h = 0; h < n_heads; h++) {
+        float* p = x + static_cast<size_t>(r) * row_stride + static_cast<size_t>(h) * head_stride + 2 * i;
+        const float a = p[0], b = p[1];
+        p[0] = a * c - b * s;
+        p[1] = a * s + b * c;
+      }
+    }
+  }
+}
+
+void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
+  const int qk = a.nope_dim + a.rope_dim;
+  const int L = a.kv_lora;
+  const int64_t pairs = static_cast<int64_t>(a.n_tokens) * a.n_heads;
+  pool_.parallel_for(
+      pairs,
+      [&](int64_t p0, int64_t p1, int) {
+        thread_local std::vector<float> q_lat, o_lat, scores;
+        q_lat.resize(L);
+        o_lat.resize(L);
+        for (int64_t p = p0; p < p1; p++) {
+          const int t = static_cast<int>(p / a.n_heads), h = static_cast<int>(p % a.n_heads);
+          const float* q = a.q + (static_cast<size_t>(t) * a.n_heads + h) * qk;
+          const uint16_t* w_uk = a.kv_b.data + static_cast<size_t>(h) * (a.nope_dim + a.v_dim) * L;
+          const uint16_t* w_uv = w_uk + static_cast<size_t>(a.nope_dim) * L;
+          // Absorb W_uk into the query so scores are taken against the latent cache directly.
+          std::fill(q_lat.begin(), q_lat.end(), 0.0f);
+          for (int i = 0; i < a.nope_dim; i++) k_.axpy_bf16(q[i], w_uk + static_cast<size_t>(i) * L, q_lat.data(), L);
+          const int n_ctx = a.pos[t] + 1;
+          scores.resize(n_ctx);
+          float mx = -std::numeric_limits<float>::infinity();
+          for (int c = 0; c < n_ctx; c++) {
+            const float s = (k_.dot(q_lat.data(), a.cache_c + static_cast<size_t>(c) * L, L) +
+                             k_.dot(q + a.nope_dim, a.cache_pe + static_cast<size_t>(c) * a.rope_dim, a.rope_dim)) *
+                            a.softmax_scale;
+            scores[c] = s;
+            mx = std::max(mx, s);
+          }
+          double sum = 0;
+          for (int c = 0; c < n_ctx; c++) {
+            scores[c] = std::exp(scores[c] - mx);
+            sum += scores[c];
+          }
+          const float inv = static_cast<float>(1.0 / sum);
+          std::fill(o_lat.begin(), o_lat.end(), 0.0f);
+          for (int c = 0; c < n_ctx; c++) k_.axpy(scores[c] * inv, a.cache_c + static_cast<size_t>(c) * L, o_lat.data(), L);
+          float* out = a.out + static_cast<size_t>(t) * a.n_heads * a.v_dim + static_cast<size_t>(h) * a.v_dim;
+          for (int v = 0; v < a.v_dim; v++) out[v] = k_.dot_bf16(w_uv + static_cast<size_t>(v) * L, o_lat.data(), L);
+        }
+      },
+      1);
+}
+
+void CpuBackend::router_topk(const RouterArgs& a) {
+  const int E = a.n_experts;
+  if (a.top_k > E || a.top_k <= 0) throw std::invalid_argument("router_topk: top_k " + std::to_string(a.top_k) + " vs " + std::to_string(E) + " experts");
+  if (a.n_group <= 0 || E % a.n_group != 0) throw std::invalid_argument("router_topk: n_group must divide n_experts");
+  std::vector<float> score(E), sel(E);
+  std::vector<int> order(E);
+  for (int t = 0; t < a.n_tokens; t++) {
+    const float* lg = a.logits + static_cast<size_t>(t) * E;
+    for (int e = 0; e < E; e++) {
+      score[e] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(lg[e]))));
+      sel[e] = score[e] + (a.bias ? a.bias[e] : 0.0f);
+    }
+    if (a.n_group > 1) {
+      // Keep the topk_group groups whose two best selection scores sum highest.
+      const int per = E / a.n_group;
+      std::vector<std::pair<float, int>> gs(a.n_group);
+      for (int g = 0; g < a.n_group; g++) {
+        float b1 = -INFINITY, b2 = -INFINITY;
+        for (int e = g * per; e < (g + 1) * per; e++) {
+          if (sel[e] > b1) {
+            b2 = b1;
+            b1 = sel[e];
+          } else if (sel[e] > b2) {
+            b2 = sel[e];
+          }
+        }
+        gs[g] = {per >= 2 ? b1 + b2 : b1, g};
+      }
+      std::stable_sort(gs.begin(), gs.end(), [](auto& x, auto& y) { return x.first > y.first; });
+      std::vector<char> keep(a.n_group, 0);
+      for (int i = 0; i < a.topk_group && i < a.n_group; i++) keep[gs[i].second] = 1;
+      for (int e = 0; e < E; e++)
+        if (!keep[e / per]) sel[e] = -INFINITY;
+    }
+    for (int e = 0; e < E; e++) order[e] = e;
+    std::partial_sort(order.begin(), order.begin() + a.top_k, order.end(), [&](int x, int y) {
+      return sel[x] > sel[y] || (sel[x] == sel[y] && x < y);
+    });
+    double sum = 0;
+    for (int j = 0; j < a.top_k; j++) sum += score[order[j]];
+    for (int j = 0; j < a.top_k; j++) {
+      const int e = order[j];
+      double w = score[e];
+      if (a.norm_topk_prob && sum > 0) w /= sum;
+      a.expert_ids[static_cast<size_t>(t) * a.top_k + j] = e;
+      a.weights[static_cast<size_t>(t) * a.top_k + j] = static_cast<float>(w * a.routed_scaling_factor);
+    }
+  }
+}
+
+void CpuBackend::swiglu(const float* gate, const float* up, int n, int dim, float* out) {
+  const size_t total = static_cast<size_t>(n) * dim;
+  for (size_t i = 0; i < total; i++) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void CpuBackend::add(float* y, const float* x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) {
+  if (n_groups <= 0) return;
+  if (dim % 32 != 0 || inter % 32 != 0)
+    throw std::invalid_argument("moe_experts: dim and inter must be multiples of 32 (INT4 groups)");
+  std::vector<int> offset(n_groups + 1, 0);
+  for (int g = 0; g < n_groups; g++) offset[g + 1] = offset[g] + groups[g].n_rows;
+  const int total = offset[n_groups];
+  if (total == 0) return;
+  const bool fast = mode_ == CpuMode::fast;
+  // Gather each group's token rows so the kernels see contiguous activations.
+  if (moe_x_.size() < static_cast<size_t>(total) * dim) moe_x_.resize(static_cast<size_t>(total) * dim);
+  if (moe_h_.size() < static_cast<size_t>(total) * inter) {
+    moe_h_.resize(static_cast<size_t>(total) * inter);
+    moe_u_.resize(static_cast<size_t>(total) * inter);
+  }
+  for (int g = 0; g < n_groups; g++)
+    for (int j = 0; j < groups[g].n_rows; j++)
+      std::memcpy(&moe_x_[static_cast<size_t>(offset[g] + j) * dim], x + static_cast<size_t>(groups[g].rows[j]) * dim,
+                  sizeof(float) * dim);
+  Q8Rows qx, qh;
+  if (fast) qx = quantize(moe_x_.data(), total, dim, 0);
+  auto q8_at = [](const Q8Rows& q, int row) {
+    const size_t G = q.cols / 32;
+    return Q8Rows{q.qs + static_cast<size_t>(row) * q.cols, q.d + row * G, q.dsum8 + row * G, q.cols};
+  };
+
+  // gate and up: the (group, weight row) pairs of every group split evenly across threads.
+  const int64_t items = static_cast<int64_t>(n_groups) * inter;
+  pool_.parallel_for(
+      items,
+      [&](int64_t i0, int64_t i1, int) {
+        for (int64_t i = i0; i < i1;) {
+          const int g = static_cast<int>(i / inter);
+          const int r0 = static_cast<int>(i % inter);
+          const int r1 = static_cast<int>(std::min<int64_t>(inter, r0 + (i1 - i)));
+          const MoeGroup& G = groups[g];
+          float* h = &moe_h_[static_cast<size_t>(offset[g]) * inter];
+          float* u = &moe_u_[static_cast<size_t>(offset[g]) * inter];
+          if (fast) {
+            Q8Rows q = q8_at(qx, offset[g]);
+            k_.int4_q8_rows(q, G.n_rows, G.expert->gate, h, inter, r0, r1);
+            k_.int4_q8_rows(q, G.n_rows, G.expert->up, u, inter, r0, r1);
+          } else {
+            const float* xg = &moe_x_[static_cast<size_t>(offset[g]) * dim];
+            k_.int4_rows(xg, G.n_rows, G.expert->gate, h, inter, r0, r1);
+            k_.int4_rows(xg, G.n_rows, G.expert->up, u, inter, r0, r1);
+          }
+          for (int j = 0; j < G.n_rows; j++)
+            for (int r = r0; r < r1; r++) {
+              float& hv = h[static_cast<size_t>(j) * inter + r];
+              hv = hv / (1.0f + std::exp(-hv)) * u[static_cast<size_t>(j) * inter + r];
+            }
+          i += r1 - r0;
+        }
+      },
+      kMinRowsPerThread);
+  if (fast) qh = quantize(moe_h_.data(), total, inter, 1);
+
+  // down: each thread owns a slice of the output dimensions across all groups, so the weighted
+  // accumulation into `out` needs no atomics even when a token appears in several groups.
+  pool_.parallel_for(
+      dim,
+      [&](int64_t d0, int64_t d1, int) {
+        thread_local std::vector<float> tmp;
+        const int width = static_cast<int>(d1 - d0);
+        for (int g = 0; g < n_groups; g++) {
+          const MoeGroup& G = groups[g];
+          if (tmp.size() < static_cast<size_t>(G.n_rows) * width) tmp.resize(static_cast<size_t>(G.n_rows) * width);
+          // The kernels write y[t*ldy + r] for r in [d0, d1): shift the base so row d0 lands at tmp[0].
+          float* y = tmp.data() - d0;
+          if (fast) {
+            k_.int4_q8_rows(q8_at(qh, offset[g]), G.n_rows, G.expert->down, y, width, static_cast<int>(d0), static_cast<int>(d1));
+          } else {
+            k_.int4_rows(&moe_h_[static_cast<size_t>(offset[g]) * inter], G.n_rows, G.expert->down, y, width,
+                         static_cast<int>(d0), static_cast<int>(d1));
+          }
+          for (int j = 0; j < G.n_rows; j++) {
+            float* o = out + static_cast<size_t>(G.rows[j]) * dim + d0;
+            k_.axpy(G.weights[j], tmp.data() + static_cast<size_t>(j) * width, o, width);
+          }
+        }
+      },
+      kMinRowsPerThread);
+}
+
+}  // namespace k2

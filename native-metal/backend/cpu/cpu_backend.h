@@ -1,0 +1,52 @@
+// The portable backend: every op of backend.h on the host CPU, multithreaded with a persistent
+// pool, SIMD kernels chosen at run time (cpu_kernels.h). Ops run to completion, so sync() is free.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "runtime/thread_pool.h"
+
+namespace k2 {
+
+class CpuBackend : public Backend {
+ public:
+  CpuBackend(int threads, CpuMode mode);
+  std::string name() const override;
+  CpuMode mode() const { return mode_; }
+  int threads() const { return pool_.size(); }
+  ThreadPool& pool() { return pool_; }
+
+  void* alloc(size_t bytes) override;
+  void free(void* p) override;
+
+  void matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) override;
+  void matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) override;
+  void embed_bf16(const Bf16Matrix& table, const int32_t* ids, int n, float* out) override;
+  void rmsnorm(const float* x, int n, int dim, int stride, const uint16_t* w_bf16, float eps, float* y) override;
+  void rope(float* x, int n, int n_heads, int row_stride, int head_stride, int rope_dim, const int32_t* pos,
+            const float* inv_freq) override;
+  void mla_attention(const MlaAttentionArgs& a) override;
+  void router_topk(const RouterArgs& a) override;
+  void swiglu(const float* gate, const float* up, int n, int dim, float* out) override;
+  void add(float* y, const float* x, size_t n) override;
+  void moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) override;
+
+ private:
+  // Quantizes n rows of x (cols wide) into the scratch q8 buffer `slot` and returns its view.
+  Q8Rows quantize(const float* x, int n, int cols, int slot);
+
+  ThreadPool pool_;
+  CpuMode mode_;
+  const CpuKernels& k_;
+  struct Q8Buffer {
+    std::vector<int8_t> qs;
+    std::vector<float> d, dsum8;
+  };
+  Q8Buffer q8_[2];
+  std::vector<float> moe_x_, moe_h_, moe_u_;
+};
+
+}  // namespace k2

@@ -1,0 +1,123 @@
+// INT4 (group 32) weights × activations, AVX2+FMA. Weights stay packed: each 16-byte group is
+// unpacked in registers (low nibbles = even elements, high = odd) right before use.
+#if defined(__x86_64__)
+#include <vector>
+
+#include "backend/cpu/simd_avx2.h"
+#include "backend/cpu/cpu_kernels.h"
+
+K2_AVX2_BEGIN
+namespace k2 {
+namespace {
+
+// 32 weights of one group as 4×8 floats, scaled, in element order.
+inline void dequant_group(const uint32_t* p, float s, __m256 out[4]) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i m = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+  const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, m), eight);
+  const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), m), eight);
+  const __m128i e0 = _mm_unpacklo_epi8(lo, hi);  // elements 0..15
+  const __m128i e1 = _mm_unpackhi_epi8(lo, hi);  // elements 16..31
+  const __m256 sv = _mm256_set1_ps(s);
+  out[0] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(e0)), sv);
+  out[1] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(e0, 8))), sv);
+  out[2] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(e1)), sv);
+  out[3] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(e1, 8))), sv);
+}
+
+template <int T>
+inline void f32_block(const float* x, int K, const float* wrow, float* y, int ldy) {
+  __m256 acc[T];
+  for (int j = 0; j < T; j++) acc[j] = _mm256_setzero_ps();
+  for (int k = 0; k < K; k += 8) {
+    const __m256 wv = _mm256_loadu_ps(wrow + k);
+    for (int j = 0; j < T; j++) acc[j] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + static_cast<size_t>(j) * K + k), acc[j]);
+  }
+  for (int j = 0; j < T; j++) y[static_cast<size_t>(j) * ldy] = avx2::hsum(acc[j]);
+}
+
+}  // namespace
+
+void int4_rows_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
+  const int K = w.cols, G = K / 32;
+  if (n == 1) {
+    for (int r = r0; r < r1; r++) {
+      const uint32_t* pr = w.packed + static_cast<size_t>(r) * (K / 8);
+      const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
+      __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+      for (int g = 0; g < G; g++) {
+        __m256 wv[4];
+        dequant_group(pr + g * 4, bf16_to_f32(sr[g]), wv);
+        const float* xg = x + g * 32;
+        acc0 = _mm256_fmadd_ps(wv[0], _mm256_loadu_ps(xg), acc0);
+        acc1 = _mm256_fmadd_ps(wv[1], _mm256_loadu_ps(xg + 8), acc1);
+        acc0 = _mm256_fmadd_ps(wv[2], _mm256_loadu_ps(xg + 16), acc0);
+        acc1 = _mm256_fmadd_ps(wv[3], _mm256_loadu_ps(xg + 24), acc1);
+      }
+      y[r] = avx2::hsum(_mm256_add_ps(acc0, acc1));
+    }
+    return;
+  }
+  // Several token rows: dequantize each weight row once into L1, then reuse it for every token.
+  thread_local std::vector<float> buf;
+  if (buf.size() < static_cast<size_t>(K)) buf.resize(K);
+  float* wrow = buf.data();
+  for (int r = r0; r < r1; r++) {
+    const uint32_t* pr = w.packed + static_cast<size_t>(r) * (K / 8);
+    const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
+    for (int g = 0; g < G; g++) {
+      __m256 wv[4];
+      dequant_group(pr + g * 4, bf16_to_f32(sr[g]), wv);
+      for (int v = 0; v < 4; v++) _mm256_storeu_ps(wrow + g * 32 + v * 8, wv[v]);
+    }
+    int t = 0;
+    for (; t + 4 <= n; t += 4) f32_block<4>(x + static_cast<size_t>(t) * K, K, wrow, y + static_cast<size_t>(t) * ldy + r, ldy);
+    for (; t < n; t++) f32_block<1>(x + static_cast<size_t>(t) * K, K, wrow, y + static_cast<size_t>(t) * ldy + r, ldy);
+  }
+}
+
+namespace {
+
+template <int T>
+inline void q8_block(const Q8Rows& x, int t0, int G, int K, const uint8_t* pr, const uint16_t* sr, float* y, int ldy) {
+  __m256 acc[T];
+  float corr[T];
+  for (int j = 0; j < T; j++) {
+    acc[j] = _mm256_setzero_ps();
+    corr[j] = 0;
+  }
+  const __m128i m = _mm_set1_epi8(0x0F);
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int g = 0; g < G; g++) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + g * 16));
+    const __m128i lo = _mm_and_si128(bytes, m);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), m);
+    const __m256i wv = _mm256_set_m128i(hi, lo);  // even elements, then odd: the Q8 order
+    const float s = bf16_to_f32(sr[g]);
+    for (int j = 0; j < T; j++) {
+      const size_t row = static_cast<size_t>(t0 + j);
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + row * K + g * 32));
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, q), ones);
+      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(s * x.d[row * G + g]), acc[j]);
+      corr[j] += s * x.dsum8[row * G + g];
+    }
+  }
+  for (int j = 0; j < T; j++) y[static_cast<size_t>(t0 + j) * ldy] = avx2::hsum(acc[j]) - corr[j];
+}
+
+}  // namespace
+
+void int4_q8_rows_avx2(const Q8Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
+  const int K = w.cols, G = K / 32;
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
+    const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
+    int t = 0;
+    for (; t + 4 <= n; t += 4) q8_block<4>(x, t, G, K, pr, sr, y + r, ldy);
+    for (; t < n; t++) q8_block<1>(x, t, G, K, pr, sr, y + r, ldy);
+  }
+}
+
+}  // namespace k2
+K2_AVX2_END
+#endif

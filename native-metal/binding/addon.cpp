@@ -1,0 +1,43 @@
+// Module k2_engine: NativeEngine/NativeSession (session_binding.cpp), runBackendOp
+// (backend_ops_binding.cpp), measureMemoryBandwidth and a few facts about the build.
+#include <napi.h>
+
+#include "backend/backend_factory.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "binding/session_binding.h"
+#include "runtime/memory_bandwidth.h"
+
+namespace k2 {
+
+Napi::Value RunBackendOp(const Napi::CallbackInfo& info);
+
+namespace {
+
+Napi::Value MeasureMemoryBandwidth(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "measureMemoryBandwidth(bytes, threads)");
+  try {
+    return Napi::Number::New(env, measure_memory_bandwidth(static_cast<size_t>(info[0].As<Napi::Number>().Int64Value()),
+                                                           info[1].As<Napi::Number>().Int32Value()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeEngine", NativeEngineWrap::Init(env));
+  exports.Set("NativeSession", NativeSessionWrap::Init(env));
+  exports.Set("runBackendOp", Napi::Function::New(env, RunBackendOp, "runBackendOp"));
+  exports.Set("measureMemoryBandwidth", Napi::Function::New(env, MeasureMemoryBandwidth, "measureMemoryBandwidth"));
+  exports.Set("cpuIsa", Napi::String::New(env, cpu_kernels().isa));
+  exports.Set("defaultThreads", Napi::Number::New(env, default_thread_count()));
+  return exports;
+}
+
+}  // namespace
+}  // namespace k2
+
+static Napi::Object InitK2Engine(Napi::Env env, Napi::Object exports) { return k2::Init(env, exports); }
+
+NODE_API_MODULE(k2_engine, InitK2Engine)

@@ -1,0 +1,47 @@
+#include "binding/engine_core.h"
+
+#include "backend/backend_factory.h"
+
+namespace k2 {
+
+EngineCore::EngineCore(const LoadPlan& plan) {
+  validate_config(plan.config);
+  backend = make_backend(plan.backend, plan.threads, plan.cpu_mode);
+  weights = std::make_unique<Weights>(plan, *backend);
+  experts = std::make_unique<MappedExpertProvider>(*weights);
+  model = std::make_unique<K2Model>(plan.config, *weights, *backend, *experts);
+  cpu_mode = plan.cpu_mode == CpuMode::fast ? "fast" : "exact";
+  threads = plan.threads;
+}
+
+EngineCore::~EngineCore() {
+  // The model's scratch and the weights' registrations belong to the backend: release them first.
+  model.reset();
+  experts.reset();
+  weights.reset();
+  backend.reset();
+}
+
+SessionCore::SessionCore(std::shared_ptr<EngineCore> e, int capacity) : engine(std::move(e)) {
+  cache = engine->model->new_cache(capacity);
+}
+
+SessionCore::~SessionCore() { cache.reset(); }
+
+void SessionCore::forward(const int32_t* ids, int n, LogitsMode mode, std::vector<float>* logits, bool record_routes) {
+  std::lock_guard<std::mutex> run(engine->run_mu);
+  std::vector<std::vector<int32_t>> r;
+  try {
+    engine->model->forward(ids, n, *cache, mode, logits, record_routes ? &r : nullptr);
+  } catch (...) {
+    // A failed pass may have advanced some chunks; drop everything past the last whole state.
+    std::lock_guard<std::mutex> lock(mu);
+    cache->truncate(static_cast<int>(tokens.size()));
+    throw;
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  tokens.insert(tokens.end(), ids, ids + n);
+  if (record_routes) routes = std::move(r);
+}
+
+}  // namespace k2

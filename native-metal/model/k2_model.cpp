@@ -1,0 +1,234 @@
+#include "model/k2_model.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "model/model_config.h"
+
+namespace k2 {
+
+float* K2Model::buf(size_t floats) {
+  void* p = b_.alloc(std::max<size_t>(floats, 1) * sizeof(float));
+  owned_.push_back(p);
+  return static_cast<float*>(p);
+}
+
+K2Model::K2Model(const ModelConfig& config, const Weights& weights, Backend& backend, ExpertProvider& experts, int max_chunk)
+    : c_(config), w_(weights), b_(backend), experts_(experts), max_chunk_(max_chunk) {
+  validate_config(c_);
+  inv_freq_host_ = rope_inv_freq(c_);
+  softmax_scale_ = attention_softmax_scale(c_);
+  const size_t C = max_chunk_, D = c_.hidden_size, H = c_.num_attention_heads;
+  const size_t qk = c_.qk_nope_head_dim + c_.qk_rope_head_dim;
+  const size_t ffn = std::max<size_t>(c_.intermediate_size, static_cast<size_t>(c_.moe_intermediate_size) * std::max(1, c_.n_shared_experts));
+  const size_t K = std::max(1, c_.num_experts_per_tok);
+  try {
+    inv_freq_ = buf(inv_freq_host_.size());
+    std::memcpy(inv_freq_, inv_freq_host_.data(), inv_freq_host_.size() * sizeof(float));
+    h_ = buf(C * D);
+    xn_ = buf(C * D);
+    qa_ = buf(C * std::max(1, c_.q_lora_rank));
+    q_ = buf(C * H * qk);
+    kv_ = buf(C * (c_.kv_lora_rank + c_.qk_rope_head_dim));
+    attn_ = buf(C * H * c_.v_head_dim);
+    tmp_ = buf(C * D);
+    ffn_g_ = buf(C * ffn);
+    ffn_u_ = buf(C * ffn);
+    router_logits_ = buf(C * std::max(1, c_.n_routed_experts));
+    route_w_ = buf(C * K);
+    route_ids_ = reinterpret_cast<int32_t*>(buf(C * K));
+    moe_rows_ = reinterpret_cast<int32_t*>(buf(C * K));
+    moe_w_ = buf(C * K);
+    tok_ = reinterpret_cast<int32_t*>(buf(C));
+    pos_ = reinterpret_cast<int32_t*>(buf(C));
+    logit_rows_ = buf(c_.vocab_size);
+    logit_rows_cap_ = 1;
+  } catch (...) {
+    for (void* p : owned_) b_.free(p);
+    throw;
+  }
+}
+
+K2Model::~K2Model() {
+  for (void* p : owned_) b_.free(p);
+}
+
+std::unique_ptr<KvCache> K2Model::new_cache(int capacity) {
+  return std::make_unique<KvCache>(b_, c_.num_hidden_layers, c_.kv_lora_rank, c_.qk_rope_head_dim, capacity);
+}
+
+void K2Model::forward(const int32_t* ids, int n, KvCache& cache, LogitsMode mode, std::vector<float>* logits,
+                      std::vector<std::vector<int32_t>>* routes) {
+  if (n <= 0) throw std::invalid_argument("forward: no tokens");
+  if (cache.length() + n > cache.capacity())
+    throw std::length_error("context full: " + std::to_string(cache.length()) + " cached + " + std::to_string(n) +
+                            " new tokens exceed the KV cache capacity of " + std::to_string(cache.capacity()));
+  if (cache.length() + n > c_.max_position_embeddings)
+    throw std::length_error("position " + std::to_string(cache.length() + n - 1) + " exceeds max_position_embeddings " +
+                            std::to_string(c_.max_position_embeddings));
+  for (int i = 0; i < n; i++)
+    if (ids[i] < 0 || ids[i] >= c_.vocab_size)
+      throw std::out_of_range("token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) + " outside vocabulary 0.." +
+                              std::to_string(c_.vocab_size - 1));
+  if (logits) logits->clear();
+  if (routes) routes->assign(c_.num_hidden_layers, {});
+  for (int s = 0; s < n; s += max_chunk_) {
+    const int m = std::min(max_chunk_, n - s);
+    forward_chunk(ids + s, m, cache, mode, s + m == n, logits, routes);
+  }
+}
+
+void K2Model::forward_chunk(const int32_t* ids, int n, KvCache& cache, LogitsMode mode, bool last_chunk,
+                            std::vector<float>* logits, std::vector<std::vector<int32_t>>* routes) {
+  const int D = c_.hidden_size;
+  const int start = cache.length();
+  for (int i = 0; i < n; i++) {
+    tok_[i] = ids[i];
+    pos_[i] = start + i;
+  }
+  b_.embed_bf16(w_.embed, tok_, n, h_);
+  for (int l = 0; l < c_.num_hidden_layers; l++) {
+    const LayerWeights& L = w_.layers[l];
+    b_.rmsnorm(h_, n, D, D, L.input_norm, c_.rms_norm_eps, xn_);
+    attention(l, n, start, cache);
+    b_.matmul_bf16(attn_, n, L.o_proj, tmp_);
+    b_.add(h_, tmp_, static_cast<size_t>(n) * D);
+    b_.rmsnorm(h_, n, D, D, L.post_attention_norm, c_.rms_norm_eps, xn_);
+    if (L.moe)
+      moe_ffn(l, L, n, routes);
+    else
+      dense_ffn(L, n);
+  }
+  cache.set_length(start + n);
+  if (mode == LogitsMode::none || !logits) return;
+  if (mode == LogitsMode::last && !last_chunk) return;
+  const int first = mode == LogitsMode::all ? 0 : n - 1;
+  const int rows = n - first;
+  if (logit_rows_cap_ < static_cast<size_t>(rows)) {
+    float* p = buf(static_cast<size_t>(rows) * c_.vocab_size);
+    logit_rows_ = p;
+    logit_rows_cap_ = rows;
+  }
+  b_.rmsnorm(h_ + static_cast<size_t>(first) * D, rows, D, D, w_.final_norm, c_.rms_norm_eps, xn_);
+  b_.matmul_bf16(xn_, rows, w_.lm_head, logit_rows_);
+  b_.sync();
+  logits->insert(logits->end(), logit_rows_, logit_rows_ + static_cast<size_t>(rows) * c_.vocab_size);
+}
+
+void K2Model::attention(int layer, int n, int start, KvCache& cache) {
+  const LayerWeights& L = w_.layers[layer];
+  const int H = c_.num_attention_heads, nope = c_.qk_nope_head_dim, rope = c_.qk_rope_head_dim;
+  const int qk = nope + rope, lora = c_.kv_lora_rank, kvw = lora + rope;
+  if (c_.q_lora_rank > 0) {
+    b_.matmul_bf16(xn_, n, L.q_a, qa_);
+    b_.rmsnorm(qa_, n, c_.q_lora_rank, c_.q_lora_rank, L.q_a_norm, c_.rms_norm_eps, qa_);
+    b_.matmul_bf16(qa_, n, L.q_b, q_);
+  } else {
+    b_.matmul_bf16(xn_, n, L.q_proj, q_);
+  }
+  b_.matmul_bf16(xn_, n, L.kv_a, kv_);
+  b_.rmsnorm(kv_, n, lora, kvw, L.kv_a_norm, c_.rms_norm_eps, kv_);
+  b_.rope(q_ + nope, n, H, H * qk, qk, rope, pos_, inv_freq_);
+  b_.rope(kv_ + lora, n, 1, kvw, 0, rope, pos_, inv_freq_);
+  b_.sync();
+  float* cc = cache.c(layer);
+  float* cp = cache.pe(layer);
+  for (int i = 0; i < n; i++) {
+    std::memcpy(cc + static_cast<size_t>(start + i) * lora, kv_ + static_cast<size_t>(i) * kvw, sizeof(float) * lora);
+    std::memcpy(cp + static_cast<size_t>(start + i) * rope, kv_ + static_cast<size_t>(i) * kvw + lora, sizeof(float) * rope);
+  }
+  MlaAttentionArgs a;
+  a.n_tokens = n;
+  a.n_heads = H;
+  a.nope_dim = nope;
+  a.rope_dim = rope;
+  a.v_dim = c_.v_head_dim;
+  a.kv_lora = lora;
+  a.q = q_;
+  a.kv_b = L.kv_b;
+  a.cache_c = cc;
+  a.cache_pe = cp;
+  a.pos = pos_;
+  a.softmax_scale = softmax_scale_;
+  a.out = attn_;
+  b_.mla_attention(a);
+}
+
+void K2Model::dense_ffn(const LayerWeights& L, int n) {
+  const int D = c_.hidden_size, I = L.gate.rows;
+  b_.matmul_bf16(xn_, n, L.gate, ffn_g_);
+  b_.matmul_bf16(xn_, n, L.up, ffn_u_);
+  b_.swiglu(ffn_g_, ffn_u_, n, I, ffn_g_);
+  b_.matmul_bf16(ffn_g_, n, L.down, tmp_);
+  b_.add(h_, tmp_, static_cast<size_t>(n) * D);
+}
+
+void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::vector<int32_t>>* routes) {
+  const int D = c_.hidden_size, E = c_.n_routed_experts, K = c_.num_experts_per_tok;
+  b_.matmul_bf16(xn_, n, L.router, router_logits_);
+  RouterArgs r;
+  r.n_tokens = n;
+  r.n_experts = E;
+  r.top_k = K;
+  r.n_group = c_.n_group;
+  r.topk_group = c_.topk_group;
+  r.norm_topk_prob = c_.norm_topk_prob;
+  r.routed_scaling_factor = c_.routed_scaling_factor;
+  r.logits = router_logits_;
+  r.bias = L.router_bias;
+  r.expert_ids = route_ids_;
+  r.weights = route_w_;
+  b_.router_topk(r);
+  b_.sync();
+  if (routes) (*routes)[layer].insert((*routes)[layer].end(), route_ids_, route_ids_ + static_cast<size_t>(n) * K);
+
+  // Group the chunk's tokens by the expert they chose (counting sort keeps token order).
+  std::vector<int> count(E, 0);
+  for (int i = 0; i < n * K; i++) count[route_ids_[i]]++;
+  std::vector<int32_t> used;
+  std::vector<int> start(E, 0);
+  int acc = 0;
+  for (int e = 0; e < E; e++) {
+    start[e] = acc;
+    acc += count[e];
+    if (count[e]) used.push_back(e);
+  }
+  std::vector<int> fill(start);
+  for (int t = 0; t < n; t++)
+    for (int j = 0; j < K; j++) {
+      const int e = route_ids_[t * K + j];
+      moe_rows_[fill[e]] = t;
+      moe_w_[fill[e]] = route_w_[t * K + j];
+      fill[e]++;
+    }
+  std::vector<const ExpertWeights*> ew(used.size());
+  experts_.acquire(layer, used.data(), static_cast<int>(used.size()), ew.data());
+  std::vector<MoeGroup> groups(used.size());
+  for (size_t g = 0; g < used.size(); g++) {
+    groups[g].expert = ew[g];
+    groups[g].n_rows = count[used[g]];
+    groups[g].rows = moe_rows_ + start[used[g]];
+    groups[g].weights = moe_w_ + start[used[g]];
+  }
+  try {
+    // Routed experts accumulate straight into the residual stream.
+    b_.moe_experts(xn_, D, c_.moe_intermediate_size, groups.data(), static_cast<int>(groups.size()), h_);
+    b_.sync();
+  } catch (...) {
+    experts_.release(layer);
+    throw;
+  }
+  experts_.release(layer);
+  if (c_.n_shared_experts > 0) {
+    const int S = L.shared_gate.rows;
+    b_.matmul_bf16(xn_, n, L.shared_gate, ffn_g_);
+    b_.matmul_bf16(xn_, n, L.shared_up, ffn_u_);
+    b_.swiglu(ffn_g_, ffn_u_, n, S, ffn_g_);
+    b_.matmul_bf16(ffn_g_, n, L.shared_down, tmp_);
+    b_.add(h_, tmp_, static_cast<size_t>(n) * D);
+  }
+}
+
+}  // namespace k2

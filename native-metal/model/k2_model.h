@@ -1,0 +1,59 @@
+// The DeepSeek-V3 / Kimi K2 forward pass, written once against Backend&. Prefill pushes a chunk
+// of tokens through each layer together (the routed experts see every token of the chunk that
+// chose them, so each expert's weights are read once per chunk); decode is the same code, n = 1.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/load_plan.h"
+#include "model/weights.h"
+#include "runtime/expert_provider.h"
+#include "runtime/kv_cache.h"
+
+namespace k2 {
+
+enum class LogitsMode { none, last, all };
+
+class K2Model {
+ public:
+  K2Model(const ModelConfig& config, const Weights& weights, Backend& backend, ExpertProvider& experts, int max_chunk = 256);
+  ~K2Model();
+  K2Model(const K2Model&) = delete;
+  K2Model& operator=(const K2Model&) = delete;
+
+  const ModelConfig& config() const { return c_; }
+  std::unique_ptr<KvCache> new_cache(int capacity);
+
+  // Appends ids[0..n) at positions cache.length().. and advances the cache. Logits go to `logits`
+  // (resized): one row per token for `all`, one row for `last`. When routes is non-null it receives,
+  // per MoE layer (index = layer), the top_k expert ids each token chose.
+  void forward(const int32_t* ids, int n, KvCache& cache, LogitsMode mode, std::vector<float>* logits,
+               std::vector<std::vector<int32_t>>* routes = nullptr);
+
+ private:
+  void forward_chunk(const int32_t* ids, int n, KvCache& cache, LogitsMode mode, bool last_chunk, std::vector<float>* logits,
+                     std::vector<std::vector<int32_t>>* routes);
+  void attention(int layer, int n, int start, KvCache& cache);
+  void dense_ffn(const LayerWeights& L, int n);
+  void moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::vector<int32_t>>* routes);
+  float* buf(size_t floats);
+
+  ModelConfig c_;
+  const Weights& w_;
+  Backend& b_;
+  ExpertProvider& experts_;
+  int max_chunk_;
+  std::vector<float> inv_freq_host_;
+  float softmax_scale_;
+  std::vector<void*> owned_;
+  // Scratch, all from Backend::alloc, sized for max_chunk tokens.
+  float *inv_freq_, *h_, *xn_, *qa_, *q_, *kv_, *attn_, *tmp_, *ffn_g_, *ffn_u_, *router_logits_, *route_w_, *logit_rows_;
+  int32_t *tok_, *pos_, *route_ids_, *moe_rows_;
+  float* moe_w_;
+  size_t logit_rows_cap_ = 0;
+};
+
+}  // namespace k2
