@@ -34,17 +34,14 @@ void* CpuBackend::alloc(size_t bytes) {
 
 void CpuBackend::free(void* p) { std::free(p); }
 
-Q8Rows CpuBackend::quantize(const float* x, int n, int cols, int slot) {
-  Q8Buffer& b = q8_[slot];
+Q16Rows CpuBackend::quantize(const float* x, int n, int cols, int slot) {
+  Q16Buffer& b = q16_[slot];
   const size_t G = cols / 32;
   if (b.qs.size() < static_cast<size_t>(n) * cols) b.qs.resize(static_cast<size_t>(n) * cols);
-  if (b.d.size() < n * G) {
-    b.d.resize(n * G);
-    b.dsum8.resize(n * G);
-  }
-  Q8Rows q{b.qs.data(), b.d.data(), b.dsum8.data(), cols};
+  if (b.d.size() < n * G) b.d.resize(n * G);
+  Q16Rows q{b.qs.data(), b.d.data(), cols};
   pool_.parallel_for(
-      n, [&](int64_t t0, int64_t t1, int) { k_.quantize_q8(x + t0 * cols, static_cast<int>(t1 - t0), cols, q, static_cast<int>(t0)); },
+      n, [&](int64_t t0, int64_t t1, int) { k_.quantize_q16(x + t0 * cols, static_cast<int>(t1 - t0), cols, q, static_cast<int>(t0)); },
       8);
   return q;
 }
@@ -58,9 +55,9 @@ void CpuBackend::matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* 
 void CpuBackend::matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) {
   if (w.cols % 32 != 0) throw std::invalid_argument("matmul_int4: cols must be a multiple of 32, got " + std::to_string(w.cols));
   if (mode_ == CpuMode::fast) {
-    Q8Rows q = quantize(x, n, w.cols, 0);
+    Q16Rows q = quantize(x, n, w.cols, 0);
     pool_.parallel_for(
-        w.rows, [&](int64_t r0, int64_t r1, int) { k_.int4_q8_rows(q, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
+        w.rows, [&](int64_t r0, int64_t r1, int) { k_.int4_q16_rows(q, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
         kMinRowsPerThread);
     return;
   }
@@ -236,11 +233,11 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
     for (int j = 0; j < groups[g].n_rows; j++)
       std::memcpy(&moe_x_[static_cast<size_t>(offset[g] + j) * dim], x + static_cast<size_t>(groups[g].rows[j]) * dim,
                   sizeof(float) * dim);
-  Q8Rows qx, qh;
+  Q16Rows qx, qh;
   if (fast) qx = quantize(moe_x_.data(), total, dim, 0);
-  auto q8_at = [](const Q8Rows& q, int row) {
+  auto q16_at = [](const Q16Rows& q, int row) {
     const size_t G = q.cols / 32;
-    return Q8Rows{q.qs + static_cast<size_t>(row) * q.cols, q.d + row * G, q.dsum8 + row * G, q.cols};
+    return Q16Rows{q.qs + static_cast<size_t>(row) * q.cols, q.d + row * G, q.cols};
   };
 
   // gate and up: the (group, weight row) pairs of every group split evenly across threads.
@@ -256,9 +253,9 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
           float* h = &moe_h_[static_cast<size_t>(offset[g]) * inter];
           float* u = &moe_u_[static_cast<size_t>(offset[g]) * inter];
           if (fast) {
-            Q8Rows q = q8_at(qx, offset[g]);
-            k_.int4_q8_rows(q, G.n_rows, G.expert->gate, h, inter, r0, r1);
-            k_.int4_q8_rows(q, G.n_rows, G.expert->up, u, inter, r0, r1);
+            Q16Rows q = q16_at(qx, offset[g]);
+            k_.int4_q16_rows(q, G.n_rows, G.expert->gate, h, inter, r0, r1);
+            k_.int4_q16_rows(q, G.n_rows, G.expert->up, u, inter, r0, r1);
           } else {
             const float* xg = &moe_x_[static_cast<size_t>(offset[g]) * dim];
             k_.int4_rows(xg, G.n_rows, G.expert->gate, h, inter, r0, r1);
@@ -288,7 +285,7 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
           // The kernels write y[t*ldy + r] for r in [d0, d1): shift the base so row d0 lands at tmp[0].
           float* y = tmp.data() - d0;
           if (fast) {
-            k_.int4_q8_rows(q8_at(qh, offset[g]), G.n_rows, G.expert->down, y, width, static_cast<int>(d0), static_cast<int>(d1));
+            k_.int4_q16_rows(q16_at(qh, offset[g]), G.n_rows, G.expert->down, y, width, static_cast<int>(d0), static_cast<int>(d1));
           } else {
             k_.int4_rows(&moe_h_[static_cast<size_t>(offset[g]) * inter], G.n_rows, G.expert->down, y, width,
                          static_cast<int>(d0), static_cast<int>(d1));

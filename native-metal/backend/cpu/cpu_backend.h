@@ -35,17 +35,17 @@ class CpuBackend : public Backend {
   void moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) override;
 
  private:
-  // Quantizes n rows of x (cols wide) into the scratch q8 buffer `slot` and returns its view.
-  Q8Rows quantize(const float* x, int n, int cols, int slot);
+  // Quantizes n rows of x (cols wide) into the scratch int16 buffer `slot` and returns its view.
+  Q16Rows quantize(const float* x, int n, int cols, int slot);
 
   ThreadPool pool_;
   CpuMode mode_;
   const CpuKernels& k_;
-  struct Q8Buffer {
-    std::vector<int8_t> qs;
-    std::vector<float> d, dsum8;
+  struct Q16Buffer {
+    std::vector<int16_t> qs;
+    std::vector<float> d;
   };
-  Q8Buffer q8_[2];
+  Q16Buffer q16_[2];
   std::vector<float> moe_x_, moe_h_, moe_u_;
 };
 

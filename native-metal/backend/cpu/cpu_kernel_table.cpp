@@ -11,8 +11,8 @@ const CpuKernels& cpu_kernels_scalar() {
     t.isa = "scalar";
     t.bf16_rows = bf16_rows_scalar;
     t.int4_rows = int4_rows_scalar;
-    t.int4_q8_rows = int4_q8_rows_scalar;
-    t.quantize_q8 = quantize_q8_scalar;
+    t.int4_q16_rows = int4_q16_rows_scalar;
+    t.quantize_q16 = quantize_q16_scalar;
     t.dot = dot_scalar;
     t.axpy = axpy_scalar;
     t.dot_bf16 = dot_bf16_scalar;
@@ -33,7 +33,7 @@ const CpuKernels& cpu_kernels() {
       t.isa = "avx2";
       t.bf16_rows = bf16_rows_avx2;
       t.int4_rows = int4_rows_avx2;
-      t.int4_q8_rows = int4_q8_rows_avx2;
+      t.int4_q16_rows = int4_q16_rows_avx2;
       t.dot = dot_avx2;
       t.axpy = axpy_avx2;
       t.dot_bf16 = dot_bf16_avx2;

@@ -78,43 +78,40 @@ void int4_rows_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ld
 
 namespace {
 
+// T token rows against one weight row. Per group: the 16 packed bytes become 16 even and 16 odd
+// signed int16 weights; madd_epi16 against the matching int16 activations gives 8 int32 partial
+// sums, converted and scaled once per group.
 template <int T>
-inline void q8_block(const Q8Rows& x, int t0, int G, int K, const uint8_t* pr, const uint16_t* sr, float* y, int ldy) {
+inline void q16_block(const Q16Rows& x, int t0, int G, int K, const uint8_t* pr, const uint16_t* sr, float* y, int ldy) {
   __m256 acc[T];
-  float corr[T];
-  for (int j = 0; j < T; j++) {
-    acc[j] = _mm256_setzero_ps();
-    corr[j] = 0;
-  }
-  const __m128i m = _mm_set1_epi8(0x0F);
-  const __m256i ones = _mm256_set1_epi16(1);
+  for (int j = 0; j < T; j++) acc[j] = _mm256_setzero_ps();
+  const __m128i m = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
   for (int g = 0; g < G; g++) {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + g * 16));
-    const __m128i lo = _mm_and_si128(bytes, m);
-    const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), m);
-    const __m256i wv = _mm256_set_m128i(hi, lo);  // even elements, then odd: the Q8 order
+    const __m256i we = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(bytes, m), eight));
+    const __m256i wo = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), m), eight));
     const float s = bf16_to_f32(sr[g]);
     for (int j = 0; j < T; j++) {
       const size_t row = static_cast<size_t>(t0 + j);
-      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + row * K + g * 32));
-      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, q), ones);
+      const int16_t* q = x.qs + row * K + g * 32;
+      const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(we, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))),
+                                         _mm256_madd_epi16(wo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 16))));
       acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(s * x.d[row * G + g]), acc[j]);
-      corr[j] += s * x.dsum8[row * G + g];
     }
   }
-  for (int j = 0; j < T; j++) y[static_cast<size_t>(t0 + j) * ldy] = avx2::hsum(acc[j]) - corr[j];
+  for (int j = 0; j < T; j++) y[static_cast<size_t>(t0 + j) * ldy] = avx2::hsum(acc[j]);
 }
 
 }  // namespace
 
-void int4_q8_rows_avx2(const Q8Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
+void int4_q16_rows_avx2(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
   const int K = w.cols, G = K / 32;
   for (int r = r0; r < r1; r++) {
     const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
     const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
     int t = 0;
-    for (; t + 4 <= n; t += 4) q8_block<4>(x, t, G, K, pr, sr, y + r, ldy);
-    for (; t < n; t++) q8_block<1>(x, t, G, K, pr, sr, y + r, ldy);
+    for (; t + 4 <= n; t += 4) q16_block<4>(x, t, G, K, pr, sr, y + r, ldy);
+    for (; t < n; t++) q16_block<1>(x, t, G, K, pr, sr, y + r, ldy);
   }
 }
 

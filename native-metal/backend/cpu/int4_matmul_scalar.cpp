@@ -29,7 +29,7 @@ void int4_rows_scalar(const float* x, int n, const Int4Matrix& w, float* y, int 
   }
 }
 
-void quantize_q8_scalar(const float* x, int n, int cols, Q8Rows& out, int row0) {
+void quantize_q16_scalar(const float* x, int n, int cols, Q16Rows& out, int row0) {
   const int G = cols / 32;
   for (int t = 0; t < n; t++) {
     const float* xt = x + static_cast<size_t>(t) * cols;
@@ -38,39 +38,33 @@ void quantize_q8_scalar(const float* x, int n, int cols, Q8Rows& out, int row0) 
       const float* xg = xt + g * 32;
       float amax = 0;
       for (int i = 0; i < 32; i++) amax = std::fmax(amax, std::fabs(xg[i]));
-      const float d = amax / 127.0f;
+      const float d = amax / 32767.0f;
       const float id = d > 0 ? 1.0f / d : 0.0f;
-      int8_t* q = out.qs + row * cols + g * 32;
-      int sum = 0;
+      int16_t* q = out.qs + row * cols + g * 32;
       for (int i = 0; i < 32; i++) {
-        int v = static_cast<int>(std::nearbyint(xg[i] * id));
         // even elements first, then odd: the INT4 nibble order
-        q[(i & 1) * 16 + i / 2] = static_cast<int8_t>(v);
-        sum += v;
+        q[(i & 1) * 16 + i / 2] = static_cast<int16_t>(std::nearbyint(xg[i] * id));
       }
       out.d[row * G + g] = d;
-      out.dsum8[row * G + g] = 8.0f * d * static_cast<float>(sum);
     }
   }
 }
 
-void int4_q8_rows_scalar(const Q8Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
+void int4_q16_rows_scalar(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
   const int K = w.cols, G = K / 32;
   for (int r = r0; r < r1; r++) {
     const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
     const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
     for (int t = 0; t < n; t++) {
-      const int8_t* q = x.qs + static_cast<size_t>(t) * K;
+      const int16_t* q = x.qs + static_cast<size_t>(t) * K;
       const float* d = x.d + static_cast<size_t>(t) * G;
-      const float* ds = x.dsum8 + static_cast<size_t>(t) * G;
       float acc = 0;
       for (int g = 0; g < G; g++) {
         const uint8_t* b = pr + g * 16;
-        const int8_t* qg = q + g * 32;
-        int dot = 0;
-        for (int m = 0; m < 16; m++) dot += (b[m] & 0xF) * qg[m] + (b[m] >> 4) * qg[16 + m];
-        const float s = bf16_to_f32(sr[g]);
-        acc += s * (d[g] * static_cast<float>(dot) - ds[g]);
+        const int16_t* qg = q + g * 32;
+        int32_t dot = 0;
+        for (int m = 0; m < 16; m++) dot += ((b[m] & 0xF) - 8) * qg[m] + ((b[m] >> 4) - 8) * qg[16 + m];
+        acc += bf16_to_f32(sr[g]) * d[g] * static_cast<float>(dot);
       }
       y[static_cast<size_t>(t) * ldy + r] = acc;
     }
