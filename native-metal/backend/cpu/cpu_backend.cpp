@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <sys/mman.h>
+
 namespace k2 {
 
 namespace {
@@ -26,13 +28,40 @@ std::string CpuBackend::name() const {
 void* CpuBackend::alloc(size_t bytes) {
   constexpr size_t kAlign = 16384;
   size_t rounded = (std::max<size_t>(bytes, 1) + kAlign - 1) / kAlign * kAlign;
+  if (rounded >= kMapThreshold) {
+    // Large buffers (KV caches, logits) come from anonymous mappings: zero pages are committed
+    // only when touched, so a long context costs memory only as it fills.
+    const size_t len = rounded + kAlign;
+    void* base = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) throw std::runtime_error("cpu backend: out of memory mapping " + std::to_string(bytes) + " bytes");
+    void* p = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(base) + kAlign - 1) / kAlign * kAlign);
+    std::lock_guard<std::mutex> lock(map_mu_);
+    mapped_[p] = {base, len};
+    return p;
+  }
   void* p = std::aligned_alloc(kAlign, rounded);
   if (!p) throw std::runtime_error("cpu backend: out of memory allocating " + std::to_string(bytes) + " bytes");
   std::memset(p, 0, rounded);
   return p;
 }
 
-void CpuBackend::free(void* p) { std::free(p); }
+void CpuBackend::free(void* p) {
+  if (!p) return;
+  {
+    std::lock_guard<std::mutex> lock(map_mu_);
+    auto it = mapped_.find(p);
+    if (it != mapped_.end()) {
+      ::munmap(it->second.first, it->second.second);
+      mapped_.erase(it);
+      return;
+    }
+  }
+  std::free(p);
+}
+
+CpuBackend::~CpuBackend() {
+  for (auto& [p, m] : mapped_) ::munmap(m.first, m.second);
+}
 
 Q16Rows CpuBackend::quantize(const float* x, int n, int cols, int slot) {
   Q16Buffer& b = q16_[slot];

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.h"
@@ -14,6 +17,7 @@ namespace k2 {
 class CpuBackend : public Backend {
  public:
   CpuBackend(int threads, CpuMode mode);
+  ~CpuBackend() override;
   std::string name() const override;
   CpuMode mode() const { return mode_; }
   int threads() const { return pool_.size(); }
@@ -47,6 +51,9 @@ class CpuBackend : public Backend {
   };
   Q16Buffer q16_[2];
   std::vector<float> moe_x_, moe_h_, moe_u_;
+  static constexpr size_t kMapThreshold = 1 << 20;
+  std::mutex map_mu_;
+  std::unordered_map<void*, std::pair<void*, size_t>> mapped_;  // aligned pointer -> mapping
 };
 
 }  // namespace k2

@@ -1,0 +1,107 @@
+// Loads the k2_engine addon (native-metal/binding/) once and types what it exports. Only the
+// engine facade and tests import this; `k2 --help` never loads native code.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EngineError } from "../errors.js";
+import type { NativeLoadPlan } from "./native_api.js";
+
+export interface NativeSampling {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  repetitionPenalty?: number;
+  presencePenalty?: number;
+  seed?: number;
+  maxTokens?: number;
+  stopIds?: Int32Array | number[];
+}
+
+export type NativeGenEvent =
+  | { type: "token"; id: number; index: number; elapsedMs: number }
+  | {
+      type: "done";
+      finishReason: "stop" | "length" | "cancelled";
+      prefilledTokens: number;
+      generatedTokens: number;
+      prefillMs: number;
+      decodeMs: number;
+      timeToFirstTokenMs: number;
+    }
+  | { type: "error"; message: string };
+
+export interface NativeKvBytes {
+  capacityBytes: number;
+  usedBytes: number;
+  capacityTokens: number;
+}
+
+export interface NativeSessionHandle {
+  /** Tokens whose K/V the cache holds. */
+  tokens(): Int32Array;
+  /** Keeps the first `length` cached tokens; returns the new length. */
+  truncate(length: number): number;
+  kvBytes(): NativeKvBytes;
+  /** Runs ids after the cached tokens. Resolves with logits ([n, vocab] for "all", [vocab] for "last") or null. */
+  prefill(ids: Int32Array, logits: "all" | "last" | "none", recordRoutes?: boolean): Promise<Float32Array | null>;
+  /** Per layer (index = layer; empty for dense layers) the top_k experts each token of the last recorded prefill chose. */
+  routes(): Int32Array[];
+  /** Prefills ids (at least one) then samples on a native thread; events arrive on the JS thread. */
+  generate(ids: Int32Array, sampling: NativeSampling, onEvent: (ev: NativeGenEvent) => void): { cancel(): void };
+  dispose(): void;
+}
+
+export interface NativeEngineHandle {
+  info(): { backend: string; cpuMode: string; mappedBytes: number };
+  createSession(capacityTokens: number): NativeSessionHandle;
+  dispose(): void;
+}
+
+export interface BackendOpOptions {
+  threads?: number;
+  cpuMode?: "exact" | "fast";
+}
+
+export interface K2EngineAddon {
+  NativeEngine: new (plan: NativeLoadPlan) => NativeEngineHandle;
+  /** Runs one backend op (test entry point): see native-metal/binding/backend_ops_binding.cpp for ops and args. */
+  runBackendOp(backend: string, op: string, args: Record<string, unknown>, options?: BackendOpOptions): any;
+  /** GB/s of a multithreaded streaming read of `bytes` (best of several passes). */
+  measureMemoryBandwidth(bytes: number, threads: number): number;
+  cpuIsa: string;
+  defaultThreads: number;
+}
+
+const ADDON_PATH = join("build", "Release", "k2_engine.node");
+let cached: K2EngineAddon | undefined;
+
+/** Finds the package root (where build/ lives) above this file, from src/ or dist/src/. */
+function addonCandidates(): string[] {
+  const out: string[] = [];
+  if (process.env.K2_ENGINE_ADDON) out.push(resolve(process.env.K2_ENGINE_ADDON));
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    out.push(join(dir, ADDON_PATH));
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return out;
+}
+
+export function loadAddon(): K2EngineAddon {
+  if (cached) return cached;
+  const candidates = addonCandidates();
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    throw new EngineError(`native engine not built: no ${ADDON_PATH} found (looked in ${candidates.join(", ")}); run \`npm ci\` or \`npx node-gyp rebuild\``);
+  }
+  try {
+    cached = createRequire(import.meta.url)(path) as K2EngineAddon;
+  } catch (err) {
+    throw new EngineError(`cannot load the native engine ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return cached;
+}
