@@ -1,0 +1,61 @@
+// k2 info: what a checkpoint is and what running it costs, from config.json and the shard headers only.
+import { loadCheckpointPlan } from "../../engine/checkpoint/load_checkpoint_plan.js";
+import { readCheckpointConfig } from "../../engine/checkpoint/checkpoint_config.js";
+import { weightTraffic } from "../../engine/checkpoint/model_info.js";
+import { parseIntFlag } from "./engine_flags.js";
+import { writeStdout } from "./stdout.js";
+
+export interface InfoFlags {
+  model: string;
+  context: string;
+  json?: boolean;
+}
+
+const GB = 1e9;
+const fmtBytes = (n: number) => (n >= GB ? `${(n / GB).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`);
+const fmtParams = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : `${(n / 1e6).toFixed(2)} M`);
+
+export async function runInfoCommand(flags: InfoFlags): Promise<void> {
+  const context = parseIntFlag("--context", flags.context, 1, 1 << 30)!;
+  const { info, plan, tensors, generation } = await loadCheckpointPlan(flags.model, {});
+  const cfg = await readCheckpointConfig(info.dir);
+  const traffic = weightTraffic(cfg, tensors);
+  const kvBytes = info.kvBytesPerToken * context;
+  const memory = {
+    // Everything mapped: what a machine with enough RAM holds once every expert has been touched.
+    allResident: info.bytes.total + kvBytes,
+    // Experts streamed from disk: the dense weights and the KV cache must stay resident.
+    denseResident: info.bytes.dense + kvBytes,
+  };
+  const summary = {
+    ...info,
+    config: plan.config,
+    shards: plan.files.length,
+    context,
+    kvBytes,
+    memory,
+    weightBytesPerToken: traffic.perToken,
+    generationDefaults: generation,
+  };
+  if (flags.json) {
+    await writeStdout(JSON.stringify(summary, null, 2) + "\n");
+    return;
+  }
+  const c = plan.config;
+  const lines = [
+    `${info.dir}`,
+    `  ${info.architecture} (${info.modelType}), ${plan.files.length} shard(s)`,
+    `  layers ${info.layers} (${info.denseLayers} dense, ${info.layers - info.denseLayers} MoE) · hidden ${info.hiddenSize} · heads ${info.heads} · vocab ${info.vocabSize}`,
+    `  MLA: q_lora ${c.q_lora_rank} · kv_lora ${c.kv_lora_rank} · qk nope/rope ${c.qk_nope_head_dim}/${c.qk_rope_head_dim} · v ${c.v_head_dim}` +
+      (c.rope_scaling ? ` · YaRN x${c.rope_scaling.factor}` : ""),
+    `  MoE: ${info.routedExperts} routed experts (INT4 g32) + ${info.sharedExperts} shared, ${info.expertsPerToken} per token` +
+      (c.n_group > 1 ? `, ${c.topk_group} of ${c.n_group} groups` : "") +
+      ` · expert width ${c.moe_intermediate_size}`,
+    `  params: ${fmtParams(info.params.total)} total · ${fmtParams(info.params.dense)} dense · ${fmtParams(info.params.experts)} in experts · ${fmtParams(info.params.activePerToken)} active per token`,
+    `  bytes: ${fmtBytes(info.bytes.total)} total · ${fmtBytes(info.bytes.dense)} dense · ${fmtBytes(info.bytes.experts)} experts (${fmtBytes(info.bytes.perExpert)} each)`,
+    `  weights read per decoded token: ${fmtBytes(traffic.perToken)}`,
+    `  KV cache: ${info.kvBytesPerToken} B/token · ${fmtBytes(kvBytes)} at ${context} tokens`,
+    `  memory: ${fmtBytes(memory.allResident)} with every expert resident · ${fmtBytes(memory.denseResident)} dense + KV when experts stream from disk`,
+  ];
+  await writeStdout(lines.join("\n") + "\n");
+}

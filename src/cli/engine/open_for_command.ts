@@ -1,0 +1,25 @@
+// Opens the engine for one CLI command and guarantees it is released however the command ends.
+import type { Engine, LoadOptions } from "../../engine/types.js";
+
+export async function withEngine<T>(dir: string, opts: LoadOptions, body: (engine: Engine, loadMs: number) => Promise<T>): Promise<T> {
+  const { openEngine } = await import("../../engine/open_engine.js");
+  const t0 = performance.now();
+  const engine = await openEngine(dir, opts);
+  const loadMs = performance.now() - t0;
+  try {
+    return await body(engine, loadMs);
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** Aborts `controller` on Ctrl+C for the duration of `body`, so generation stops within one token. */
+export async function withInterrupt<T>(controller: AbortController, body: () => Promise<T>): Promise<T> {
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    return await body();
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+}
