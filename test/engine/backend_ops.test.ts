@@ -1,0 +1,369 @@
+// Every CPU backend op against a plain float64 JavaScript reference, in both CPU modes, on ragged
+// shapes (not multiples of 8/32 or of the thread count) — llama.cpp's test-backend-ops habit.
+// The Metal work reuses runBackendOp with backend "metal-emu" to compare against these.
+import { describe, expect, it } from "vitest";
+import { loadAddon } from "../../src/engine/native_addon.js";
+
+const addon = loadAddon();
+
+// Deterministic pseudo-random numbers (mulberry32) so failures reproduce.
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+function toBf16(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff; // round to nearest even
+}
+function fromBf16(h: number): number {
+  u32[0] = h << 16;
+  return f32[0]!;
+}
+
+function randF32(r: () => number, n: number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (r() * 2 - 1) * scale;
+  return a;
+}
+function randBf16(r: () => number, n: number, scale = 1): Uint16Array {
+  const a = new Uint16Array(n);
+  for (let i = 0; i < n; i++) a[i] = toBf16((r() * 2 - 1) * scale);
+  return a;
+}
+
+interface Int4 {
+  packed: Uint32Array;
+  scales: Uint16Array;
+  rows: number;
+  cols: number;
+}
+function randInt4(r: () => number, rows: number, cols: number): Int4 {
+  const packed = new Uint32Array((rows * cols) / 8);
+  for (let i = 0; i < packed.length; i++) packed[i] = Math.floor(r() * 4294967296) >>> 0;
+  const scales = new Uint16Array((rows * cols) / 32);
+  for (let i = 0; i < scales.length; i++) scales[i] = toBf16(0.01 + r() * 0.05);
+  return { packed, scales, rows, cols };
+}
+function int4At(w: Int4, o: number, i: number): number {
+  const word = w.packed[(o * w.cols) / 8 + Math.floor(i / 8)]!;
+  const q = (word >>> (4 * (i % 8))) & 0xf;
+  return (q - 8) * fromBf16(w.scales[(o * w.cols) / 32 + Math.floor(i / 32)]!);
+}
+
+/** y = x·wᵀ in float64 plus Σ|w·x| per output (the scale errors are measured against). */
+function refMatmul(x: Float32Array, n: number, rows: number, cols: number, wAt: (o: number, i: number) => number) {
+  const y = new Float64Array(n * rows);
+  const mag = new Float64Array(n * rows);
+  for (let t = 0; t < n; t++)
+    for (let o = 0; o < rows; o++) {
+      let s = 0;
+      let m = 0;
+      for (let i = 0; i < cols; i++) {
+        const p = wAt(o, i) * x[t * cols + i]!;
+        s += p;
+        m += Math.abs(p);
+      }
+      y[t * rows + o] = s;
+      mag[t * rows + o] = m;
+    }
+  return { y, mag };
+}
+
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => number, what: string) {
+  expect(got.length, `${what}: length`).toBe(want.length);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < want.length; i++) {
+    const excess = Math.abs(got[i]! - want[i]!) - tol(i);
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  expect(worst < 0 ? "ok" : `${what}[${worst}]: got ${got[worst]}, want ${want[worst]}`).toBe("ok");
+}
+
+const MODES = ["exact", "fast"] as const;
+const THREADS = [1, 3];
+
+describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
+  // Fast mode quantizes activations to int16 per 32 for INT4 weights: ~1/65534 of a group's max.
+  const int4RelTol = cpuMode === "exact" ? 2e-6 : 2e-4;
+
+  it.each(THREADS)("matmul_bf16 on ragged shapes (%i threads)", (threads) => {
+    const r = rng(1);
+    for (const [n, rows, cols] of [
+      [1, 37, 45],
+      [5, 70, 136],
+      [13, 19, 7],
+      [66, 41, 33],
+    ] as const) {
+      const x = randF32(r, n * cols);
+      const w = randBf16(r, rows * cols);
+      const y = addon.runBackendOp("cpu", "matmul_bf16", { x, n, w, rows, cols }, { threads, cpuMode }) as Float32Array;
+      const ref = refMatmul(x, n, rows, cols, (o, i) => fromBf16(w[o * cols + i]!));
+      expectClose(y, ref.y, (i) => 2e-6 * ref.mag[i]! + 1e-6, `matmul_bf16 ${n}x${rows}x${cols}`);
+    }
+  });
+
+  it.each(THREADS)("matmul_int4 dequantizes in the kernel (%i threads)", (threads) => {
+    const r = rng(2);
+    for (const [n, rows, cols] of [
+      [1, 33, 96],
+      [6, 50, 160],
+      [9, 17, 32],
+      [4, 3, 64],
+    ] as const) {
+      const x = randF32(r, n * cols);
+      const w = randInt4(r, rows, cols);
+      const y = addon.runBackendOp("cpu", "matmul_int4", { x, n, packed: w.packed, scales: w.scales, rows, cols }, { threads, cpuMode }) as Float32Array;
+      const ref = refMatmul(x, n, rows, cols, (o, i) => int4At(w, o, i));
+      expectClose(y, ref.y, (i) => int4RelTol * ref.mag[i]! + 1e-6, `matmul_int4 ${n}x${rows}x${cols}`);
+    }
+  });
+
+  it("matmul_int4 reads element 0 from the low nibble, offset by 8", () => {
+    // One row, 32 inputs: nibbles 0..7 of word 0 hold q = 8 + i (i < 8), everything else q = 8 (zero).
+    const packed = new Uint32Array(4).fill(0x88888888);
+    packed[0] = 0xfedcba98 >>> 0; // low nibble 8 (=0), then 9 (=1), ... 15 (=7)
+    const scales = new Uint16Array([toBf16(0.5)]);
+    const x = new Float32Array(32);
+    x[1] = 1; // element 1 -> q 9 -> (9-8)*0.5
+    x[7] = 10; // element 7 -> q 15 -> 3.5
+    const y = addon.runBackendOp("cpu", "matmul_int4", { x, n: 1, packed, scales, rows: 1, cols: 32 }, { cpuMode }) as Float32Array;
+    expect(y[0]).toBeCloseTo(0.5 + 35, cpuMode === "exact" ? 5 : 2);
+  });
+
+  it("embed_bf16 copies the selected rows", () => {
+    const r = rng(3);
+    const table = randBf16(r, 11 * 9);
+    const ids = new Int32Array([3, 0, 10, 3]);
+    const out = addon.runBackendOp("cpu", "embed_bf16", { table, rows: 11, cols: 9, ids }, { cpuMode }) as Float32Array;
+    const want = Array.from(ids).flatMap((id) => Array.from(table.subarray(id * 9, id * 9 + 9), fromBf16));
+    expectClose(out, want, () => 0, "embed");
+    expect(() => addon.runBackendOp("cpu", "embed_bf16", { table, rows: 11, cols: 9, ids: new Int32Array([11]) }, { cpuMode })).toThrow(/token id 11/);
+  });
+
+  it("rmsnorm normalises a strided sub-range in place", () => {
+    const r = rng(4);
+    const n = 5, dim = 19, stride = 27, eps = 1e-5;
+    const x = randF32(r, n * stride, 3);
+    const w = randBf16(r, dim);
+    const out = addon.runBackendOp("cpu", "rmsnorm", { x, n, dim, stride, w, eps }, { cpuMode }) as Float32Array;
+    const want = Array.from(x, Number);
+    for (let t = 0; t < n; t++) {
+      let ss = 0;
+      for (let k = 0; k < dim; k++) ss += x[t * stride + k]! ** 2;
+      const inv = 1 / Math.sqrt(ss / dim + eps);
+      for (let k = 0; k < dim; k++) want[t * stride + k] = x[t * stride + k]! * inv * fromBf16(w[k]!);
+    }
+    expectClose(out, want, (i) => 1e-5 * Math.abs(want[i]!) + 1e-6, "rmsnorm");
+  });
+
+  it("rope rotates interleaved pairs per head", () => {
+    const r = rng(5);
+    const n = 3, heads = 2, headStride = 10, ropeDim = 6, rowStride = 23;
+    const x = randF32(r, n * rowStride);
+    const pos = new Int32Array([0, 7, 300]);
+    const invFreq = new Float32Array([1, 0.1, 0.001]);
+    const out = addon.runBackendOp("cpu", "rope", { x, n, nHeads: heads, rowStride, headStride, ropeDim, pos, invFreq }, { cpuMode }) as Float32Array;
+    const want = Array.from(x, Number);
+    for (let t = 0; t < n; t++)
+      for (let h = 0; h < heads; h++)
+        for (let i = 0; i < ropeDim / 2; i++) {
+          const a = pos[t]! * invFreq[i]!;
+          const o = t * rowStride + h * headStride + 2 * i;
+          want[o] = x[o]! * Math.cos(a) - x[o + 1]! * Math.sin(a);
+          want[o + 1] = x[o]! * Math.sin(a) + x[o + 1]! * Math.cos(a);
+        }
+    expectClose(out, want, () => 1e-5, "rope");
+  });
+
+  it.each(THREADS)("mla_attention (absorbed) matches naive per-head attention (%i threads)", (threads) => {
+    const r = rng(6);
+    const nTokens = 4, nHeads = 3, nopeDim = 8, ropeDim = 6, vDim = 5, kvLora = 20, nCtx = 11;
+    const qk = nopeDim + ropeDim;
+    const q = randF32(r, nTokens * nHeads * qk);
+    const kvB = randBf16(r, nHeads * (nopeDim + vDim) * kvLora, 0.5);
+    const cacheC = randF32(r, nCtx * kvLora);
+    const cachePe = randF32(r, nCtx * ropeDim);
+    const pos = new Int32Array([0, 3, 9, 10]);
+    const softmaxScale = 0.3;
+    const out = addon.runBackendOp(
+      "cpu",
+      "mla_attention",
+      { nTokens, nHeads, nopeDim, ropeDim, vDim, kvLora, nCtx, q, kvB, cacheC, cachePe, pos, softmaxScale },
+      { threads, cpuMode },
+    ) as Float32Array;
+    // Naive: expand K = W_uk·c, V = W_uv·c per head, then softmax(q·k)·v.
+    const W = (h: number, row: number, j: number) => fromBf16(kvB[(h * (nopeDim + vDim) + row) * kvLora + j]!);
+    const want: number[] = [];
+    for (let t = 0; t < nTokens; t++)
+      for (let h = 0; h < nHeads; h++) {
+        const qh = q.subarray((t * nHeads + h) * qk, (t * nHeads + h + 1) * qk);
+        const scores: number[] = [];
+        for (let c = 0; c <= pos[t]!; c++) {
+          let s = 0;
+          for (let i = 0; i < nopeDim; i++) {
+            let k = 0;
+            for (let j = 0; j < kvLora; j++) k += W(h, i, j) * cacheC[c * kvLora + j]!;
+            s += qh[i]! * k;
+          }
+          for (let i = 0; i < ropeDim; i++) s += qh[nopeDim + i]! * cachePe[c * ropeDim + i]!;
+          scores.push(s * softmaxScale);
+        }
+        const mx = Math.max(...scores);
+        const p = scores.map((s) => Math.exp(s - mx));
+        const sum = p.reduce((a, b) => a + b, 0);
+        for (let v = 0; v < vDim; v++) {
+          let o = 0;
+          for (let c = 0; c <= pos[t]!; c++) {
+            let val = 0;
+            for (let j = 0; j < kvLora; j++) val += W(h, nopeDim + v, j) * cacheC[c * kvLora + j]!;
+            o += (p[c]! / sum) * val;
+          }
+          want.push(o);
+        }
+      }
+    expectClose(out, want, (i) => 1e-5 + 1e-5 * Math.abs(want[i]!), "mla_attention");
+  });
+
+  it.each([
+    [1, 1],
+    [4, 2],
+  ])("router_topk: sigmoid scores, bias for selection only, groups %i keep %i", (nGroup, topkGroup) => {
+    const r = rng(7);
+    const nTokens = 5, nExperts = 16, topK = 3, scaling = 2.5;
+    const logits = randF32(r, nTokens * nExperts, 3);
+    const bias = randF32(r, nExperts, 0.5);
+    const got = addon.runBackendOp(
+      "cpu",
+      "router_topk",
+      { nTokens, nExperts, topK, nGroup, topkGroup, normTopkProb: true, scaling, logits, bias },
+      { cpuMode },
+    ) as { ids: Int32Array; weights: Float32Array };
+    const per = nExperts / nGroup;
+    for (let t = 0; t < nTokens; t++) {
+      const s = Array.from(logits.subarray(t * nExperts, (t + 1) * nExperts), (l) => 1 / (1 + Math.exp(-l)));
+      const sel = s.map((v, e) => v + bias[e]!);
+      const groupScore = Array.from({ length: nGroup }, (_, g) => {
+        const top = sel.slice(g * per, (g + 1) * per).sort((a, b) => b - a);
+        return top[0]! + (top[1] ?? 0);
+      });
+      const keep = new Set(
+        groupScore
+          .map((v, g) => [v, g] as const)
+          .sort((a, b) => b[0] - a[0])
+          .slice(0, topkGroup)
+          .map(([, g]) => g),
+      );
+      const chosen = sel
+        .map((v, e) => [keep.has(Math.floor(e / per)) ? v : -Infinity, e] as const)
+        .sort((a, b) => b[0] - a[0])
+        .slice(0, topK)
+        .map(([, e]) => e);
+      const sum = chosen.reduce((a, e) => a + s[e]!, 0);
+      expect(Array.from(got.ids.subarray(t * topK, (t + 1) * topK))).toEqual(chosen);
+      const wantW = chosen.map((e) => (s[e]! / sum) * scaling);
+      expectClose(got.weights.subarray(t * topK, (t + 1) * topK), wantW, () => 1e-5, `router weights token ${t}`);
+    }
+  });
+
+  it("swiglu and add", () => {
+    const r = rng(8);
+    const gate = randF32(r, 3 * 13, 4);
+    const up = randF32(r, 3 * 13);
+    const out = addon.runBackendOp("cpu", "swiglu", { gate, up, n: 3, dim: 13 }, { cpuMode }) as Float32Array;
+    const want = Array.from(gate, (g, i) => (g / (1 + Math.exp(-g))) * up[i]!);
+    expectClose(out, want, (i) => 1e-6 + 1e-6 * Math.abs(want[i]!), "swiglu");
+    const y = randF32(r, 29);
+    const x = randF32(r, 29);
+    const sum = addon.runBackendOp("cpu", "add", { y, x }, { cpuMode }) as Float32Array;
+    expectClose(sum, Array.from(y, (v, i) => v + x[i]!), () => 1e-7, "add");
+  });
+
+  it.each(THREADS)("moe_experts accumulates weighted SwiGLU experts into the token rows (%i threads)", (threads) => {
+    const r = rng(9);
+    const n = 5, dim = 64, inter = 96;
+    const x = randF32(r, n * dim);
+    const out0 = randF32(r, n * dim);
+    const experts = [0, 1, 2].map(() => ({ gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) }));
+    const groups = [
+      { expert: 2, rows: new Int32Array([0, 3, 4]), weights: new Float32Array([0.5, 1.25, 0.75]) },
+      { expert: 0, rows: new Int32Array([3]), weights: new Float32Array([2]) },
+      { expert: 1, rows: new Int32Array([1, 0, 2, 4]), weights: new Float32Array([0.3, 0.6, 0.9, 1.2]) },
+    ];
+    const out = addon.runBackendOp(
+      "cpu",
+      "moe_experts",
+      {
+        x,
+        n,
+        dim,
+        inter,
+        out: out0,
+        experts: experts.map((e) => ({
+          gatePacked: e.gate.packed,
+          gateScales: e.gate.scales,
+          upPacked: e.up.packed,
+          upScales: e.up.scales,
+          downPacked: e.down.packed,
+          downScales: e.down.scales,
+        })),
+        groups,
+      },
+      { threads, cpuMode },
+    ) as Float32Array;
+    const want = Array.from(out0, Number);
+    const mag = new Array<number>(n * dim).fill(0);
+    for (const g of groups) {
+      const e = experts[g.expert]!;
+      g.rows.forEach((row, j) => {
+        const xr = x.subarray(row * dim, (row + 1) * dim);
+        const h: number[] = [];
+        for (let o = 0; o < inter; o++) {
+          let a = 0, b = 0;
+          for (let i = 0; i < dim; i++) {
+            a += int4At(e.gate, o, i) * xr[i]!;
+            b += int4At(e.up, o, i) * xr[i]!;
+          }
+          h.push((a / (1 + Math.exp(-a))) * b);
+        }
+        for (let d = 0; d < dim; d++) {
+          let y = 0, m = 0;
+          for (let o = 0; o < inter; o++) {
+            y += int4At(e.down, d, o) * h[o]!;
+            m += Math.abs(int4At(e.down, d, o) * h[o]!);
+          }
+          want[row * dim + d] += g.weights[j]! * y;
+          mag[row * dim + d] += Math.abs(g.weights[j]!) * m;
+        }
+      });
+    }
+    expectClose(out, want, (i) => 1e-5 + (cpuMode === "exact" ? 1e-5 : 1e-3) * mag[i]!, "moe_experts");
+  });
+});
+
+describe("runBackendOp errors", () => {
+  it("names an unknown backend and op", () => {
+    expect(() => addon.runBackendOp("tpu", "add", { y: new Float32Array(1), x: new Float32Array(1) })).toThrow(/unknown backend "tpu"/);
+    expect(() => addon.runBackendOp("cpu", "conv2d", {})).toThrow(/unknown op "conv2d"/);
+    expect(() => addon.runBackendOp("cpu", "matmul_bf16", { n: 1, rows: 2, cols: 3, x: new Float32Array(3), w: new Uint16Array(5) })).toThrow(/args.w has 5 elements, expected 6/);
+  });
+
+  it("measures memory bandwidth as a positive number of GB/s", () => {
+    const gbps = addon.measureMemoryBandwidth(64 << 20, 1);
+    expect(gbps).toBeGreaterThan(0.1);
+    expect(() => addon.measureMemoryBandwidth(1000, 1)).toThrow(/at least 1 MiB/);
+  });
+});
