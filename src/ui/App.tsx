@@ -1,0 +1,434 @@
+// The interactive chat screen. Finished items print once through <Static> (scrollback stays
+// intact, nothing above the live turn ever repaints); the live turn is cut to fit the terminal;
+// agent events are applied in batches at most every FLUSH_MS so typing stays responsive while
+// tokens stream.
+import { Box, Static, Text, useApp, useInput, useStdout, type Key } from "ink";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { AgentEvent, PermissionMode } from "../agent/events.js";
+import type { AnsiStyle } from "./ansi_style.js";
+import { LoadProgress } from "./components/LoadProgress.js";
+import { PERMISSION_CHOICES, PermissionPrompt } from "./components/PermissionPrompt.js";
+import { PromptInput } from "./components/PromptInput.js";
+import { SlashPalette } from "./components/SlashPalette.js";
+import { StatusLine } from "./components/StatusLine.js";
+import * as edit from "./input_buffer.js";
+import type { InputHistory } from "./input_history.js";
+import type { AppServices, SessionDriver } from "./session_driver.js";
+import { matchSlashCommands, parseSlashCommand, SLASH_COMMANDS } from "./slash/registry.js";
+import type { SlashContext } from "./slash/slash_command.js";
+import {
+  addNotice,
+  addReasoningReplay,
+  addUserMessage,
+  applyAgentEvents,
+  clearPermission,
+  emptyTranscript,
+  lastReasoning,
+  type TranscriptItem,
+  type TranscriptState,
+} from "./transcript.js";
+import { itemLines, tailToRows } from "./transcript_lines.js";
+
+export const FLUSH_MS = 50;
+const CTRL_C_EXIT_WINDOW_MS = 2000;
+
+export interface ChatAppProps {
+  driver: SessionDriver;
+  services: AppServices;
+  history: InputHistory;
+  style: AnsiStyle;
+  cwd: string;
+  branch: string | null;
+  showThinking: boolean;
+  /** Sent as the first user turn once mounted (e.g. `k2 "prompt"` in a TTY). */
+  initialPrompt?: string;
+  /** Printed into the transcript at start (resumed sessions, warnings). */
+  initialNotices?: string[];
+  onExit?: () => void;
+}
+
+export function ChatApp(props: ChatAppProps) {
+  const { style, services, history } = props;
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const [width, setWidth] = useState(stdout.columns > 0 ? stdout.columns : 80);
+  const [rows, setRows] = useState(stdout.rows > 0 ? stdout.rows : 24);
+  const [driver, setDriver] = useState(props.driver);
+  const [mode, setMode] = useState<PermissionMode>(props.driver.mode);
+  const [transcript, setTranscript] = useState<TranscriptState>(() => {
+    let t = emptyTranscript();
+    for (const n of props.initialNotices ?? []) t = addNotice(t, "info", n);
+    return t;
+  });
+  const [staticEpoch, setStaticEpoch] = useState(0);
+  const [input, setInput] = useState<edit.InputBuffer>(edit.EMPTY_INPUT);
+  const [showThinking, setShowThinking] = useState(props.showThinking);
+  const [expandLive, setExpandLive] = useState(false);
+  const [paletteIndex, setPaletteIndex] = useState(0);
+  const [permissionIndex, setPermissionIndex] = useState(0);
+  const [hint, setHint] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const queue = useRef<AgentEvent[]>([]);
+  const abort = useRef<AbortController | null>(null);
+  const queuedPrompt = useRef<string | null>(null);
+  const lastCtrlC = useRef(0);
+  const historyIndex = useRef(-1);
+  const draft = useRef("");
+  const pasting = useRef(false);
+  const driverRef = useRef(driver);
+  driverRef.current = driver;
+  const showThinkingRef = useRef(showThinking);
+  showThinkingRef.current = showThinking;
+
+  useEffect(() => {
+    const onResize = () => {
+      setWidth(stdout.columns > 0 ? stdout.columns : 80);
+      setRows(stdout.rows > 0 ? stdout.rows : 24);
+    };
+    stdout.on("resize", onResize);
+    // Bracketed paste: pasted newlines arrive as text instead of submitting the prompt.
+    if (stdout.isTTY === true) stdout.write("\u001b[?2004h");
+    return () => {
+      stdout.off("resize", onResize);
+      if (stdout.isTTY === true) stdout.write("\u001b[?2004l");
+    };
+  }, [stdout]);
+
+  const flushEvents = useCallback(() => {
+    if (queue.current.length === 0) return;
+    const batch = queue.current;
+    queue.current = [];
+    setTranscript((t) => applyAgentEvents(t, batch, Date.now()));
+  }, []);
+
+  const notice = useCallback((text: string, tone: "info" | "warn" | "error" = "info") => {
+    setTranscript((t) => addNotice(t, tone, text));
+  }, []);
+
+  /** Consumes one agent stream (a turn or a compaction) into the transcript. */
+  const consume = useCallback(
+    (stream: (signal: AbortSignal) => AsyncIterable<AgentEvent>) => {
+      const controller = new AbortController();
+      abort.current = controller;
+      setBusy(true);
+      setExpandLive(false);
+      const timer = setInterval(flushEvents, FLUSH_MS);
+      void (async () => {
+        try {
+          for await (const ev of stream(controller.signal)) {
+            queue.current.push(ev);
+            if (ev.type === "permission_request") {
+              setPermissionIndex(0);
+              flushEvents();
+            }
+          }
+        } catch (err) {
+          queue.current.push({ type: "error", message: err instanceof Error ? err.message : String(err), recoverable: true });
+          queue.current.push({ type: "turn_end", reason: "error" });
+        } finally {
+          clearInterval(timer);
+          flushEvents();
+          abort.current = null;
+          setBusy(false);
+          const next = queuedPrompt.current;
+          queuedPrompt.current = null;
+          if (next !== null) setTimeout(() => submitRef.current(next), 0);
+        }
+      })();
+    },
+    [flushEvents],
+  );
+
+  const submitRef = useRef<(text: string) => void>(() => {});
+
+  const cancel = useCallback(() => {
+    if (abort.current !== null && !abort.current.signal.aborted) {
+      abort.current.abort();
+      // Show the stop now; the turn_end from the agent follows.
+      flushEvents();
+    }
+  }, [flushEvents]);
+
+  const quit = useCallback(() => {
+    abort.current?.abort();
+    props.onExit?.();
+    exit();
+  }, [exit, props]);
+
+  const slashContext = useMemo<SlashContext>(
+    () => ({
+      get driver() {
+        return driverRef.current;
+      },
+      services,
+      notice,
+      clearScreen() {
+        if (stdout.isTTY === true) stdout.write("\u001b[2J\u001b[3J\u001b[H");
+        setTranscript(emptyTranscript());
+        setStaticEpoch((e) => e + 1);
+      },
+      replaceDriver(d) {
+        driverRef.current = d;
+        setDriver(d);
+        setMode(d.mode);
+      },
+      toggleThinking() {
+        const next = !showThinkingRef.current;
+        showThinkingRef.current = next;
+        setShowThinking(next);
+        return next;
+      },
+      submit(text) {
+        submitRef.current(text);
+      },
+      compact(focus) {
+        consume((signal) => driverRef.current.compact(focus, signal));
+      },
+      exit: quit,
+      commands: SLASH_COMMANDS,
+    }),
+    [services, notice, stdout, consume, quit],
+  );
+
+  const submit = useCallback(
+    (raw: string) => {
+      const text = raw.replace(/\s+$/, "");
+      if (text.trim() === "") return;
+      history.add(text);
+      historyIndex.current = -1;
+      const slash = parseSlashCommand(text);
+      if (slash !== null && !("unknown" in slash)) {
+        try {
+          slash.command.run(slash.args, slashContext);
+        } catch (err) {
+          notice(`/${slash.command.name}: ${err instanceof Error ? err.message : String(err)}`, "error");
+        }
+        return;
+      }
+      if (slash !== null && "unknown" in slash && !text.includes("\n")) {
+        notice(`unknown command /${slash.unknown} (type /help)`, "warn");
+        return;
+      }
+      if (abort.current !== null) {
+        queuedPrompt.current = text;
+        setHint("queued: sends when the current turn ends");
+        return;
+      }
+      setTranscript((t) => addUserMessage(t, text));
+      consume((signal) => driverRef.current.run(text, signal));
+    },
+    [history, slashContext, notice, consume],
+  );
+  submitRef.current = submit;
+
+  useEffect(() => {
+    if (props.initialPrompt !== undefined && props.initialPrompt.trim() !== "") submit(props.initialPrompt);
+    // Only once, at mount.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const palette = busy || transcript.permission !== undefined ? [] : matchSlashCommands(input.text);
+  const paletteSel = Math.min(paletteIndex, Math.max(0, palette.length - 1));
+
+  const onKey = (ch: string, key: Key) => {
+    if (ch === "[200~") {
+      pasting.current = true;
+      return;
+    }
+    if (ch === "[201~") {
+      pasting.current = false;
+      return;
+    }
+    setHint(null);
+
+    const permission = transcript.permission;
+    if (permission !== undefined) {
+      const decide = (i: number) => {
+        const choice = PERMISSION_CHOICES[i];
+        if (choice === undefined) return;
+        try {
+          driverRef.current.respondToPermission(permission.id, choice.decision);
+        } catch (err) {
+          notice(err instanceof Error ? err.message : String(err), "error");
+        }
+        setTranscript((t) => clearPermission(t));
+      };
+      if (key.upArrow) setPermissionIndex((i) => (i + PERMISSION_CHOICES.length - 1) % PERMISSION_CHOICES.length);
+      else if (key.downArrow) setPermissionIndex((i) => (i + 1) % PERMISSION_CHOICES.length);
+      else if (key.return) decide(permissionIndex);
+      else if (key.escape) decide(PERMISSION_CHOICES.length - 1);
+      else if (/^[1-4]$/.test(ch)) decide(Number(ch) - 1);
+      else if (key.ctrl && ch === "c") cancel();
+      else if (key.tab && key.shift) cycleMode();
+      return;
+    }
+
+    if (key.ctrl && ch === "c") {
+      if (input.text !== "") {
+        setInput(edit.EMPTY_INPUT);
+        return;
+      }
+      if (abort.current !== null) {
+        cancel();
+        return;
+      }
+      const now = Date.now();
+      if (now - lastCtrlC.current < CTRL_C_EXIT_WINDOW_MS) {
+        quit();
+        return;
+      }
+      lastCtrlC.current = now;
+      setHint("press Ctrl+C again to exit");
+      return;
+    }
+    if (key.ctrl && ch === "d") {
+      if (input.text === "") quit();
+      else setInput(edit.deleteForward(input));
+      return;
+    }
+    if (key.escape) {
+      if (abort.current !== null) cancel();
+      else if (input.text.startsWith("/")) setInput(edit.EMPTY_INPUT);
+      return;
+    }
+    if (key.tab && key.shift) {
+      cycleMode();
+      return;
+    }
+    if (key.ctrl && ch === "o") {
+      const live = transcript.live.some((i) => i.kind === "assistant" && i.reasoning !== "");
+      if (live) setExpandLive((v) => !v);
+      else {
+        const r = lastReasoning(transcript);
+        if (r !== undefined) setTranscript((t) => addReasoningReplay(t, r));
+        else setHint("no reasoning to show yet");
+      }
+      return;
+    }
+    const newline = (key.return && (key.shift || key.meta || pasting.current)) || ch === "\n" || (key.ctrl && ch === "j");
+    if (newline) {
+      setInput(edit.insert(input, "\n"));
+      return;
+    }
+    if (key.return) {
+      if (input.text.slice(0, input.cursor).endsWith("\\")) {
+        setInput(edit.insert(edit.backspace(input), "\n"));
+        return;
+      }
+      const chosen = palette[paletteSel];
+      if (chosen !== undefined && input.text !== `/${chosen.name}`) {
+        setInput(edit.EMPTY_INPUT);
+        submit(`/${chosen.name}`);
+        return;
+      }
+      const text = input.text;
+      setInput(edit.EMPTY_INPUT);
+      submit(text);
+      return;
+    }
+    if (key.tab) {
+      const chosen = palette[paletteSel];
+      if (chosen !== undefined) setInput(edit.fromText(`/${chosen.name} `));
+      return;
+    }
+    if (key.upArrow) {
+      if (palette.length > 0) setPaletteIndex((paletteSel + palette.length - 1) % palette.length);
+      else if (edit.onFirstLine(input)) browseHistory(-1);
+      else setInput(edit.verticalMove(input, -1));
+      return;
+    }
+    if (key.downArrow) {
+      if (palette.length > 0) setPaletteIndex((paletteSel + 1) % palette.length);
+      else if (edit.onLastLine(input)) browseHistory(1);
+      else setInput(edit.verticalMove(input, 1));
+      return;
+    }
+    if (key.leftArrow) return setInput(edit.left(input));
+    if (key.rightArrow) return setInput(edit.right(input));
+    if (key.home || (key.ctrl && ch === "a")) return setInput(edit.lineStart(input));
+    if (key.end || (key.ctrl && ch === "e")) return setInput(edit.lineEnd(input));
+    if (key.ctrl && ch === "u") return setInput(edit.killToLineStart(input));
+    if (key.ctrl && ch === "w") return setInput(edit.killWordBack(input));
+    if (key.backspace || (key.delete && ch === "")) return setInput(edit.backspace(input));
+    if (key.delete) return setInput(edit.deleteForward(input));
+    if (key.ctrl || key.meta || ch === "") return;
+    setPaletteIndex(0);
+    setInput(edit.insert(input, ch));
+  };
+
+  const cycleMode = () => {
+    const next = driverRef.current.cycleMode();
+    setMode(next);
+  };
+
+  const browseHistory = (dir: -1 | 1) => {
+    const all = history.all;
+    if (all.length === 0) return;
+    if (historyIndex.current === -1) {
+      if (dir === 1) return;
+      draft.current = input.text;
+      historyIndex.current = all.length - 1;
+    } else {
+      const next = historyIndex.current + dir;
+      if (next >= all.length) {
+        historyIndex.current = -1;
+        setInput(edit.fromText(draft.current));
+        return;
+      }
+      historyIndex.current = Math.max(0, next);
+    }
+    setInput(edit.fromText(all[historyIndex.current]!));
+  };
+
+  useInput(onKey);
+
+  const lineOpts = { style, width, showThinking, live: false };
+  const footerRows = 3 + input.text.split("\n").length + 1 + palette.length + (hint !== null ? 1 : 0) + (transcript.permission !== undefined ? 12 : 0);
+  const liveBudget = Math.max(3, rows - footerRows - 1);
+  const liveLines = transcript.live.flatMap((item) => itemLines(item, { ...lineOpts, showThinking: showThinking || expandLive, live: true }));
+  const telemetry = transcript.telemetry;
+
+  return (
+    <Box flexDirection="column">
+      <Static key={staticEpoch} items={transcript.done}>
+        {(item: TranscriptItem) => <Text key={item.id}>{itemLines(item, lineOpts).join("\n")}</Text>}
+      </Static>
+      {liveLines.length > 0 ? <Text>{tailToRows(liveLines, liveBudget, width, style).join("\n")}</Text> : null}
+      {busy && transcript.permission === undefined ? <Text dimColor>{"  working… (esc to cancel)"}</Text> : null}
+      {transcript.permission !== undefined ? (
+        <PermissionPrompt request={transcript.permission} selected={permissionIndex} style={style} maxDiffLines={8} />
+      ) : (
+        <PromptInput buffer={input} placeholder={busy ? "type ahead; Enter queues it" : "Ask K2 anything · / for commands"} focused />
+      )}
+      <SlashPalette matches={palette} selected={paletteSel} />
+      {hint !== null ? <Text color="yellow">{hint}</Text> : null}
+      <StatusLine modelName={driver.model.name} contextWindow={driver.model.contextWindow} telemetry={telemetry} mode={mode} cwd={props.cwd} branch={props.branch} width={width} />
+    </Box>
+  );
+}
+
+export interface LoadingScreenProps {
+  modelName: string;
+  subscribe: (onProgress: (p: import("../engine/types.js").LoadProgress) => void) => void;
+  memoryEstimateBytes?: number;
+}
+
+export function LoadingScreen({ modelName, subscribe, memoryEstimateBytes }: LoadingScreenProps) {
+  const { stdout } = useStdout();
+  const [progress, setProgress] = useState<import("../engine/types.js").LoadProgress | undefined>(undefined);
+  useEffect(() => {
+    let pending: import("../engine/types.js").LoadProgress | undefined;
+    const timer = setInterval(() => {
+      if (pending !== undefined) {
+        setProgress(pending);
+        pending = undefined;
+      }
+    }, 100);
+    subscribe((p) => {
+      pending = p;
+    });
+    return () => clearInterval(timer);
+  }, [subscribe]);
+  return <LoadProgress modelName={modelName} progress={progress} memoryEstimateBytes={memoryEstimateBytes} width={stdout.columns > 0 ? stdout.columns : 80} />;
+}
