@@ -27,32 +27,44 @@ function isPySpace(cp: number): boolean {
 
 /** The substrings tokenization_kimi.py encodes separately, in order; their concatenation is `text`. */
 export function splitForEncoding(text: string): string[] {
-  // Fast path: a string this short (in UTF-16 units, ≥ code points) cannot trigger either cut.
-  if (text.length <= MAX_RUN_CHARS) return [text];
+  const cuts = chunkCuts(text);
+  if (cuts.length === 0) return [text];
   const out: string[] = [];
-  let chunkStart = 0; // UTF-16 index where the current 400k-code-point chunk starts
-  let chunkCps = 0;
-  let i = 0;
-  while (i <= text.length) {
-    if (i === text.length || chunkCps === MAX_ENCODE_CHARS) {
-      splitRuns(text, chunkStart, i, out);
-      if (i === text.length) break;
-      chunkStart = i;
-      chunkCps = 0;
-    }
-    const cp = text.codePointAt(i)!;
-    i += cp > 0xffff ? 2 : 1;
-    chunkCps++;
+  let from = 0;
+  for (const at of cuts) {
+    out.push(text.slice(from, at));
+    from = at;
   }
+  out.push(text.slice(from));
   return out;
 }
 
-function splitRuns(text: string, start: number, end: number, out: string[]): void {
-  if (start === end) {
-    out.push("");
-    return;
+/** UTF-16 offsets (ascending, all > 0 and < text.length) where Kimi's tokenizer starts a new chunk. */
+export function chunkCuts(text: string): number[] {
+  // Fast path: a string this short (in UTF-16 units, ≥ code points) cannot trigger either cut.
+  if (text.length <= MAX_RUN_CHARS) return [];
+  const cuts: number[] = [];
+  let chunkStart = 0;
+  let chunkCps = 0;
+  let i = 0;
+  while (i < text.length) {
+    if (chunkCps === MAX_ENCODE_CHARS) {
+      runCuts(text, chunkStart, i, cuts);
+      cuts.push(i);
+      chunkStart = i;
+      chunkCps = 0;
+    }
+    i += text.codePointAt(i)! > 0xffff ? 2 : 1;
+    chunkCps++;
   }
-  let sliceStart = start;
+  runCuts(text, chunkStart, text.length, cuts);
+  return cuts;
+}
+
+// Within one chunk: a cut before the character that would make a run of same-kind characters
+// (whitespace or not) longer than MAX_RUN_CHARS.
+function runCuts(text: string, start: number, end: number, cuts: number[]): void {
+  if (start === end) return;
   let runLen = 0;
   let runIsSpace = isPySpace(text.codePointAt(start)!);
   let i = start;
@@ -65,12 +77,10 @@ function splitRuns(text: string, start: number, end: number, out: string[]): voi
     } else {
       runLen++;
       if (runLen > MAX_RUN_CHARS) {
-        out.push(text.slice(sliceStart, i));
-        sliceStart = i;
+        cuts.push(i);
         runLen = 1;
       }
     }
     i += cp > 0xffff ? 2 : 1;
   }
-  out.push(text.slice(sliceStart, end));
 }

@@ -1,13 +1,15 @@
-// The K2 tokenizer: tiktoken's Rust core (the `tiktoken` npm package, WASM) over the checkpoint's
-// ranks, K2's pre-tokenizer and the 256 reserved special ids. Two encode modes:
+// The K2 tokenizer: byte-level BPE over the checkpoint's ranks (BpeCore, identical ids to tiktoken's
+// Rust core and several times faster than its WASM build), K2's pre-tokenizer, the 256 reserved
+// special ids, and Kimi's cuts of very long inputs. Two encode modes:
 //   - encodeWithSpecials: the template's own markup; special-token text becomes special ids.
 //   - encodeOrdinary: anything from outside (user text, tool output, files); special-token text
 //     stays ordinary text tokens, so content can never inject control tokens.
 import { resolve } from "node:path";
-import { Tiktoken } from "tiktoken";
 import { CheckpointError } from "../errors.js";
-import { K2_PAT_STR, readTokenizerFiles, type TokenizerFiles } from "./tokenizer_files.js";
-import { splitForEncoding } from "./encode_chunks.js";
+import { BpeCore } from "./bpe_core.js";
+import { K2_PAT_JS } from "./k2_pretokenizer.js";
+import { readTokenizerFiles, type TokenizerFiles } from "./tokenizer_files.js";
+import { chunkCuts, splitForEncoding } from "./encode_chunks.js";
 
 /** A run of ids: ordinary text (encoded without specials) or one special token. */
 export type PromptSegment = { text: string } | { special: number };
@@ -25,7 +27,7 @@ export class K2Tokenizer {
   /** Every id generation should stop at: `<|im_end|>`, `[EOS]` and the config's eos_token. */
   readonly stopIds: readonly number[];
 
-  private readonly core: Tiktoken;
+  private readonly core: BpeCore;
   private readonly nameToId: Map<string, number>;
   private readonly idToName: Map<number, string>;
   private readonly textDecoder = new TextDecoder("utf-8");
@@ -37,9 +39,9 @@ export class K2Tokenizer {
     this.idToName = files.specialNames;
     this.nameToId = new Map([...files.specialNames].map(([id, name]) => [name, id]));
     try {
-      this.core = new Tiktoken(files.ranksText, Object.fromEntries(this.nameToId), K2_PAT_STR);
+      this.core = new BpeCore(files.ranksText, K2_PAT_JS);
     } catch (err) {
-      throw new CheckpointError(files.dir, `tiktoken rejected the vocabulary: ${String(err)}`, { cause: err });
+      throw new CheckpointError(`${files.dir}/tiktoken.model`, (err as Error).message, { cause: err });
     }
     this.bosId = files.bosToken !== undefined ? this.nameToId.get(files.bosToken) : undefined;
     this.eosId = files.eosToken !== undefined ? this.nameToId.get(files.eosToken) : undefined;
@@ -55,14 +57,19 @@ export class K2Tokenizer {
   /** Encodes outside text: special-token text is ordinary text. */
   encodeOrdinary(text: string): number[] {
     const out: number[] = [];
-    for (const chunk of splitForEncoding(text)) pushAll(out, this.core.encode_ordinary(chunk));
+    for (const chunk of splitForEncoding(text)) this.core.encodeInto(chunk, out);
     return out;
   }
 
   /** Encodes template markup: special-token text becomes the special ids. */
   encodeWithSpecials(text: string): number[] {
     const out: number[] = [];
-    for (const chunk of splitForEncoding(text)) pushAll(out, this.core.encode(chunk, "all", []));
+    for (const chunk of splitForEncoding(text)) {
+      for (const seg of this.splitSpecials(chunk)) {
+        if ("text" in seg) this.core.encodeInto(seg.text, out);
+        else out.push(seg.special);
+      }
+    }
     return out;
   }
 
@@ -70,21 +77,40 @@ export class K2Tokenizer {
     return options.allowSpecial ? this.encodeWithSpecials(text) : this.encodeOrdinary(text);
   }
 
-  /** Encodes segments in order; adjacent text segments are joined first so the result equals
-   *  encoding the concatenated string with exactly these special tokens. */
+  /** Encodes segments in order, giving the ids of the concatenated string with exactly these
+   *  special tokens: adjacent text segments are encoded as one piece, and Kimi's long-input cuts
+   *  are placed as they would be in the whole string (special tokens counted by their names). */
   encodeSegments(segments: readonly PromptSegment[]): number[] {
+    const full = segments.map((s) => ("text" in s ? s.text : this.idToName.get(s.special)!)).join("");
+    const cuts = chunkCuts(full);
     const out: number[] = [];
     let pending = "";
+    const flush = (): void => {
+      if (pending !== "") this.core.encodeInto(pending, out);
+      pending = "";
+    };
+    let pos = 0;
+    let ci = 0;
     for (const seg of segments) {
       if ("text" in seg) {
-        pending += seg.text;
-        continue;
+        let from = 0;
+        for (; ci < cuts.length && cuts[ci]! < pos + seg.text.length; ci++) {
+          pending += seg.text.slice(from, cuts[ci]! - pos);
+          flush();
+          from = cuts[ci]! - pos;
+        }
+        pending += seg.text.slice(from);
+        pos += seg.text.length;
+      } else {
+        const len = this.idToName.get(seg.special)!.length;
+        // A cut inside a markup special changes nothing: the special stays one token.
+        while (ci < cuts.length && cuts[ci]! < pos + len) ci++;
+        flush();
+        out.push(seg.special);
+        pos += len;
       }
-      if (pending !== "") for (const id of this.encodeOrdinary(pending)) out.push(id);
-      pending = "";
-      out.push(seg.special);
     }
-    if (pending !== "") for (const id of this.encodeOrdinary(pending)) out.push(id);
+    flush();
     return out;
   }
 
@@ -142,16 +168,16 @@ export class K2Tokenizer {
     if (!Number.isInteger(id) || id < 0 || id >= this.baseVocabSize) {
       throw new RangeError(`token id ${id} is not an ordinary token (0..${this.baseVocabSize - 1})`);
     }
-    return this.core.decode_single_token_bytes(id);
+    return Buffer.from(this.core.tokenByteString(id)!, "latin1");
   }
 
   /** Decodes ids to text; special ids render as their names, invalid UTF-8 as U+FFFD. */
   decode(ids: readonly number[]): string {
     let text = "";
-    let run: number[] = [];
+    let run = "";
     const flush = (): void => {
-      if (run.length > 0) text += this.textDecoder.decode(this.core.decode(Uint32Array.from(run)));
-      run = [];
+      if (run !== "") text += this.textDecoder.decode(Buffer.from(run, "latin1"));
+      run = "";
     };
     for (const id of ids) {
       const name = this.idToName.get(id);
@@ -162,21 +188,13 @@ export class K2Tokenizer {
         if (!Number.isInteger(id) || id < 0 || id >= this.baseVocabSize) {
           throw new RangeError(`token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`);
         }
-        run.push(id);
+        run += this.core.tokenByteString(id)!;
       }
     }
     flush();
     return text;
   }
 
-  /** Frees the WASM encoder. */
-  dispose(): void {
-    this.core.free();
-  }
-}
-
-function pushAll(out: number[], ids: Uint32Array): void {
-  for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
 }
 
 const cache = new Map<string, K2Tokenizer>();

@@ -7,6 +7,9 @@ import { CheckpointError } from "../../src/errors.js";
 import { loadTokenizer } from "../../src/chat/tokenizer.js";
 import { splitForEncoding } from "../../src/chat/encode_chunks.js";
 import { StreamDecoder } from "../../src/chat/stream_decoder.js";
+import { Tiktoken } from "tiktoken";
+import { K2_PAT_STR } from "../../src/chat/k2_pretokenizer.js";
+import { readTokenizerFiles } from "../../src/chat/tokenizer_files.js";
 
 const VOCAB = "../shared/vocab/kimi-k2";
 const TINY = "../shared/fixtures/kimi-k2-tiny";
@@ -99,6 +102,51 @@ describe("K2 tokenizer (real 163,584-rank vocabulary)", () => {
   it("rejects ids outside the vocabulary with a RangeError", () => {
     expect(() => tok.decode([163840])).toThrow(RangeError);
     expect(() => tok.decode([-1])).toThrow(RangeError);
+  });
+});
+
+// Official tiktoken (its Rust core, built to WASM) with Kimi's own pat_str, as the oracle for our
+// JavaScript BPE and the regex translation.
+function officialEncoder(dir: string): Tiktoken {
+  const files = readTokenizerFiles(dir);
+  return new Tiktoken(files.ranksText, Object.fromEntries([...files.specialNames].map(([id, n]) => [n, id])), K2_PAT_STR);
+}
+
+describe("identical ids to official tiktoken", () => {
+  const tok = loadTokenizer(VOCAB);
+  const official = officialEncoder(VOCAB);
+  const same = (text: string): void => {
+    expect(tok.encodeOrdinary(text), JSON.stringify(text)).toEqual(Array.from(official.encode_ordinary(text)));
+  };
+
+  it("on the pre-tokenizer's corner cases", () => {
+    const cases = [
+      "I'ſ it'S HE'LL we'Ve 'd'D", // case-insensitive contractions, long s folds to s
+      "a\u0085b\uFEFFc \u0085 \uFEFF", // White_Space differs between Rust's and JS's \s
+      "々〆〇〡〻㐀 漢字、日本語。ｶﾀｶﾅ ﾟ", // Han script vs Han-adjacent letters and marks
+      "\u0301é e\u0301 漢\u0301 ǅungla ᾈ ʰʲ", // marks, titlecase, modifier letters
+      "👩‍👩‍👧‍👦 🏳️‍🌈 1️⃣ \uD800 x\uDC00", // ZWJ emoji, keycaps, lone surrogates
+      "1234567 ١٢٣٤ Ⅻ ½ ①②③④", // numbers of every kind, in 1..3 runs
+      "  \n\n  \t\r\n\r\n   x  \n ", // whitespace splits and lookahead
+      "<|im_end|> [EOS] <think>", // special names are plain text here
+    ];
+    for (const text of cases) same(text);
+  });
+
+  it("on random text from many scripts", () => {
+    const r = rng(2024);
+    for (let i = 0; i < 400; i++) same(randomText(r, 120));
+  });
+
+  it("with the tiny fixture's own 1,280-rank vocabulary", () => {
+    const tiny = loadTokenizer(TINY);
+    const tinyOfficial = officialEncoder(TINY);
+    const r = rng(5);
+    for (let i = 0; i < 200; i++) {
+      const text = randomText(r, 60);
+      expect(tiny.encodeOrdinary(text)).toEqual(Array.from(tinyOfficial.encode_ordinary(text)));
+    }
+    tinyOfficial.free();
   });
 });
 
