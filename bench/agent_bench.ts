@@ -1,0 +1,152 @@
+// Agent loop cost on a 300-step scripted tool chain (one read_file call per step), driven through
+// the real K2 tokenizer, chat template, output parser and LocalChatModel over a scripted engine
+// session that replays K2 token streams (so engine time is ~0 and everything measured is ours).
+// Reports:
+//  - agent overhead per tool step, excluding model time (time inside ChatModel.stream, which
+//    includes rendering and tokenizing the prompt), early steps vs late steps;
+//  - prompt preparation (render + tokenize) per step, early vs late, for reference;
+//  - tokens prefilled per step with prefix reuse (the engine's count) vs without (the whole
+//    prompt each step), and their ratio.
+// Run: `npm run bench` (through bench/run.ts), or `node dist/bench/agent_bench.js` alone.
+import { mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { Agent } from "../src/agent/agent.js";
+import { loadChatTemplate } from "../src/chat/chat_template.js";
+import type { ChatModel, ChatRequest } from "../src/chat/chat_model.js";
+import type { ChatEvent } from "../src/chat/events.js";
+import type { ChatMessage, ToolSchema } from "../src/chat/messages.js";
+import { LocalChatModel } from "../src/chat/local_chat_model.js";
+import { loadTokenizer } from "../src/chat/tokenizer.js";
+import type { GenerationStats } from "../src/engine/types.js";
+import { ScriptedEngineSession } from "../test/helpers/scripted_engine_session.js";
+
+const VOCAB = "../shared/vocab/kimi-k2";
+const STEPS = 300;
+const WINDOW = 50; // steps averaged at each end of the chain
+
+/** Wraps a ChatModel and accumulates the wall time spent inside it. */
+class TimedModel implements ChatModel {
+  modelMs = 0;
+  constructor(private readonly inner: ChatModel) {}
+  get name() {
+    return this.inner.name;
+  }
+  get contextWindow() {
+    return this.inner.contextWindow;
+  }
+  async countTokens(messages: ChatMessage[], tools?: ToolSchema[]) {
+    const t = performance.now();
+    try {
+      return await this.inner.countTokens(messages, tools);
+    } finally {
+      this.modelMs += performance.now() - t;
+    }
+  }
+  async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatEvent> {
+    const it = this.inner.stream(request, signal)[Symbol.asyncIterator]();
+    for (;;) {
+      const t = performance.now();
+      const r = await it.next();
+      this.modelMs += performance.now() - t;
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  dispose() {
+    this.inner.dispose();
+  }
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
+export interface AgentBenchResult {
+  steps: number;
+  overheadMsEarly: number;
+  overheadMsLate: number;
+  overheadLateOverEarly: number;
+  promptPrepMsEarly: number;
+  promptPrepMsLate: number;
+  prefilledPerStepWithReuse: number;
+  prefilledPerStepWithout: number;
+  prefillRatio: number;
+  finalPromptTokens: number;
+}
+
+export async function run(): Promise<AgentBenchResult> {
+  const tok = loadTokenizer(VOCAB);
+  const template = loadChatTemplate(VOCAB);
+  const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), "k2-agent-bench-")));
+  try {
+    mkdirSync(path.join(root, "files"));
+    const scripts: number[][] = [];
+    for (let i = 0; i < STEPS; i++) {
+      writeFileSync(path.join(root, "files", `f${i}.txt`), `value ${i}\n`);
+      scripts.push(
+        tok.encodeWithSpecials(
+          `<think>Step ${i}: read the next file.</think><|tool_calls_section_begin|><|tool_call_begin|>functions.read_file:${i}<|tool_call_argument_begin|>{"path": "files/f${i}.txt"}<|tool_call_end|><|tool_calls_section_end|><|im_end|>`,
+        ),
+      );
+    }
+    scripts.push(tok.encodeWithSpecials(`<think>Done.</think>Read ${STEPS} files.<|im_end|>`));
+    const session = new ScriptedEngineSession(scripts);
+    const model = new TimedModel(new LocalChatModel({ name: "bench", contextWindow: 262_144, session, tokenizer: tok, template }));
+    const agent = new Agent({ model, cwd: root, root, systemPrompt: "You are k2, a coding agent.", permissions: { mode: "ask" } });
+
+    const overhead: number[] = [];
+    const prep: number[] = [];
+    const stats: GenerationStats[] = [];
+    let stepStart = performance.now();
+    let modelAtStart = 0;
+    let firstEventAt = 0;
+    let stepPrepMs = 0;
+    for await (const ev of agent.run(`Read files/f0.txt through files/f${STEPS - 1}.txt one at a time.`)) {
+      if (ev.type === "model" && firstEventAt === 0) {
+        firstEventAt = performance.now();
+        // Time to the first model event ≈ render + tokenize (the scripted engine is instant).
+        stepPrepMs = model.modelMs - modelAtStart;
+      }
+      if (ev.type === "step_stats") stats.push(ev.stats);
+      // A step ends when the next one's model stream starts, or the turn ends.
+      const stepDone = ev.type === "turn_end" || (ev.type === "tool_end" && stats.length > 0);
+      if (stepDone) {
+        const now = performance.now();
+        overhead.push(now - stepStart - (model.modelMs - modelAtStart));
+        prep.push(stepPrepMs);
+        stepStart = now;
+        modelAtStart = model.modelMs;
+        firstEventAt = 0;
+      }
+    }
+    if (stats.length !== STEPS + 1) throw new Error(`agent bench: expected ${STEPS + 1} model steps, saw ${stats.length}`);
+    const later = stats.slice(1);
+    const withReuse = mean(later.map((s) => s.prefilledTokens));
+    const without = mean(later.map((s) => s.promptTokens));
+    const result: AgentBenchResult = {
+      steps: STEPS,
+      overheadMsEarly: mean(overhead.slice(1, 1 + WINDOW)),
+      overheadMsLate: mean(overhead.slice(-WINDOW)),
+      overheadLateOverEarly: 0,
+      promptPrepMsEarly: mean(prep.slice(1, 1 + WINDOW)),
+      promptPrepMsLate: mean(prep.slice(-WINDOW)),
+      prefilledPerStepWithReuse: withReuse,
+      prefilledPerStepWithout: without,
+      prefillRatio: without / withReuse,
+      finalPromptTokens: stats.at(-1)!.promptTokens,
+    };
+    result.overheadLateOverEarly = result.overheadMsLate / result.overheadMsEarly;
+    console.log(`agent: ${STEPS}-step scripted tool chain (read_file per step), real template/tokenizer/parser`);
+    console.log(`  agent overhead per step (excl. model): first ${WINDOW} ${result.overheadMsEarly.toFixed(3)} ms, last ${WINDOW} ${result.overheadMsLate.toFixed(3)} ms (late/early ${result.overheadLateOverEarly.toFixed(2)}x)`);
+    console.log(`  prompt render+tokenize per step:       first ${WINDOW} ${result.promptPrepMsEarly.toFixed(2)} ms, last ${WINDOW} ${result.promptPrepMsLate.toFixed(2)} ms`);
+    console.log(`  tokens prefilled per step: ${withReuse.toFixed(1)} with prefix reuse vs ${without.toFixed(1)} without (${result.prefillRatio.toFixed(1)}x fewer); final prompt ${result.finalPromptTokens} tokens`);
+    return result;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await run();
