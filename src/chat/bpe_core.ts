@@ -106,6 +106,7 @@ export class BpeCore {
   private encodePiece(bytes: string): number[] {
     const whole = this.ranks.get(bytes);
     if (whole !== undefined) return [whole];
+    if (bytes.length > LONG_PIECE) return this.encodeLongPiece(bytes);
     const ranks = this.ranks;
     const n = bytes.length;
     // starts[k] is where part k begins; pair[k] the rank of merging parts k and k+1.
@@ -136,5 +137,99 @@ export class BpeCore {
     const ids: number[] = new Array(parts);
     for (let k = 0; k < parts; k++) ids[k] = ranks.get(bytes.slice(starts[k]!, starts[k + 1]!))!;
     return ids;
+  }
+
+  // The same merges in O(n log n) for long pieces (minified code, base64 blobs), where the scan
+  // above is quadratic: parts form a linked list, candidate pairs sit in a min-heap keyed by
+  // (rank, start) so the lowest rank wins and ties go to the leftmost pair, as in the scan. A heap
+  // entry is stale once its part is merged away or its pair's rank changed; merging only ever
+  // lengthens a pair's bytes, so a part never gets an old rank back and the check is exact.
+  private encodeLongPiece(bytes: string): number[] {
+    const ranks = this.ranks;
+    const n = bytes.length;
+    const next = new Int32Array(n + 1);
+    const prev = new Int32Array(n + 1);
+    const pair = new Int32Array(n).fill(NO_RANK);
+    const alive = new Uint8Array(n + 1).fill(1);
+    const heap = new MinHeap();
+    for (let i = 0; i <= n; i++) {
+      next[i] = i + 1;
+      prev[i] = i - 1;
+    }
+    const rankAt = (i: number): number => {
+      const j = next[i]!;
+      if (j >= n) return NO_RANK;
+      return ranks.get(bytes.slice(i, next[j]!)) ?? NO_RANK;
+    };
+    for (let i = 0; i < n - 1; i++) {
+      pair[i] = rankAt(i);
+      if (pair[i] !== NO_RANK) heap.push(pair[i]! * KEY_SPAN + i);
+    }
+    while (heap.size > 0) {
+      const key = heap.pop();
+      const i = key % KEY_SPAN;
+      const rank = (key - i) / KEY_SPAN;
+      if (alive[i] === 0 || pair[i] !== rank) continue;
+      const j = next[i]!;
+      alive[j] = 0;
+      next[i] = next[j]!;
+      prev[next[j]!] = i;
+      pair[i] = rankAt(i);
+      if (pair[i] !== NO_RANK) heap.push(pair[i]! * KEY_SPAN + i);
+      const p = prev[i]!;
+      if (p >= 0) {
+        pair[p] = rankAt(p);
+        if (pair[p] !== NO_RANK) heap.push(pair[p]! * KEY_SPAN + p);
+      }
+    }
+    const ids: number[] = [];
+    for (let i = 0; i < n; i = next[i]!) ids.push(ranks.get(bytes.slice(i, next[i]!))!);
+    return ids;
+  }
+}
+
+/** Pieces longer than this many bytes merge through the heap. */
+const LONG_PIECE = 256;
+/** Heap keys are rank * KEY_SPAN + start; starts stay below it (a piece is at most ~100 kB). */
+const KEY_SPAN = 2 ** 24;
+
+class MinHeap {
+  private items: number[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(key: number): void {
+    const a = this.items;
+    let k = a.length;
+    a.push(key);
+    while (k > 0) {
+      const parent = (k - 1) >> 1;
+      if (a[parent]! <= key) break;
+      a[k] = a[parent]!;
+      k = parent;
+    }
+    a[k] = key;
+  }
+
+  pop(): number {
+    const a = this.items;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      let k = 0;
+      for (;;) {
+        const l = 2 * k + 1;
+        if (l >= a.length) break;
+        const r = l + 1;
+        const c = r < a.length && a[r]! < a[l]! ? r : l;
+        if (a[c]! >= last) break;
+        a[k] = a[c]!;
+        k = c;
+      }
+      a[k] = last;
+    }
+    return top;
   }
 }

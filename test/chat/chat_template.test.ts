@@ -149,6 +149,17 @@ describe("safe prompt encoding", () => {
     }
   });
 
+  it("places Kimi's long-input cuts as in the whole prompt string (a 60,000-character tool result)", () => {
+    const blob = "x".repeat(30_000) + " " + "é".repeat(30_000);
+    const messages: ChatMessage[] = [
+      { role: "user", content: "read it" },
+      { role: "assistant", content: "", tool_calls: [{ id: "functions.cat:0", type: "function", function: { name: "cat", arguments: "{}" } }] },
+      { role: "tool", tool_call_id: "functions.cat:0", name: "cat", content: blob },
+    ];
+    const input = { messages, addGenerationPrompt: true };
+    expect(encodePrompt(tok, template, input)).toEqual(tok.encodeWithSpecials(template.render(input)));
+  });
+
   it("keeps every K2 special token inside a tool result as ordinary text", () => {
     const specials: string[] = [];
     for (let id = tok.baseVocabSize; id < tok.vocabSize; id++) specials.push(tok.specialName(id)!);

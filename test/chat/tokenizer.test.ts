@@ -138,6 +138,20 @@ describe("identical ids to official tiktoken", () => {
     for (let i = 0; i < 400; i++) same(randomText(r, 120));
   });
 
+  it("on long pieces (merged through the heap path)", () => {
+    const r = rng(77);
+    const alphabets = ["ab", "xyz ", "aaaa", "tion", "é漢a", "0123456789", "+/=Aa09", "-_=+", "🚀a"];
+    for (let i = 0; i < 40; i++) {
+      const abc = [...alphabets[i % alphabets.length]!];
+      const len = 257 + Math.floor(r() * 3000);
+      let text = "";
+      for (let k = 0; k < len; k++) text += abc[Math.floor(r() * abc.length)];
+      same(text);
+    }
+    same("a".repeat(5000));
+    same("=".repeat(4096));
+  });
+
   it("with the tiny fixture's own 1,280-rank vocabulary", () => {
     const tiny = loadTokenizer(TINY);
     const tinyOfficial = officialEncoder(TINY);
