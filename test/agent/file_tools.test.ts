@@ -125,6 +125,7 @@ describe("list_dir / glob / grep respect .gitignore", () => {
     expect((await globTool.run({ pattern: "**/*.ts" }, ctx)).content.split("\n")).toEqual(["src/a.ts", "src/dup.ts", "src/nested/c.ts"]);
     expect((await globTool.run({ pattern: "*.ts", path: "src/nested" }, ctx)).content).toBe("src/nested/c.ts");
     expect((await globTool.run({ pattern: "**/*.js" }, ctx)).content).toMatch(/^No files match/);
+    expect((await globTool.run({ pattern: "./src/*.ts" }, ctx)).content).toBe("src/a.ts\nsrc/dup.ts");
   });
 
   it("grep returns file:line hits, skips ignored and binary files, caps results", async () => {

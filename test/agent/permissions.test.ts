@@ -75,6 +75,16 @@ describe("permission policy", () => {
     expect(p.evaluate(shell("rm -rf build")).action).toBe("deny");
   });
 
+  it("path rules: deny reads of a glob, allow edits of a glob", () => {
+    settings({ permissions: { allow: ["edit_file(src/**)"], deny: ["read_file(secrets/**)"] } });
+    const p = new PermissionPolicy({ root: repo.root });
+    const readOf = (rel: string) => ({ tool: "read_file", kind: "read" as const, preview: { summary: rel, readsPath: path.join(repo.root, rel) } });
+    expect(p.evaluate(readOf("secrets/key.pem")).action).toBe("deny");
+    expect(p.evaluate(readOf("src/key.ts")).action).toBe("allow");
+    expect(p.evaluate(edit(path.join(repo.root, "src/x.ts"))).action).toBe("allow");
+    expect(p.evaluate(edit(path.join(repo.root, "docs/x.md"))).action).toBe("ask");
+  });
+
   it("writes outside the repository root always ask, even in yolo or with rules", () => {
     settings({ permissions: { allow: ["edit_file"] } });
     const p = new PermissionPolicy({ root: repo.root, mode: "yolo" });

@@ -81,8 +81,9 @@ export class PermissionPolicy {
     this.project = loadProjectRules(this.root);
   }
 
+  /** Written paths, or for read-only tools the path read, relative to the root when inside it. */
   private relPaths(preview: ToolPreview): Array<{ rel: string; inside: boolean }> {
-    return (preview.writesPaths ?? []).map((abs) => {
+    return (preview.writesPaths ?? (preview.readsPath !== undefined ? [preview.readsPath] : [])).map((abs) => {
       const inside = isInside(this.root, abs);
       return { rel: inside ? path.relative(this.root, abs).split(path.sep).join("/") : abs, inside };
     });
@@ -116,7 +117,7 @@ export class PermissionPolicy {
   }
 
   private evaluateAllowed(call: ToolCallForPolicy): Verdict {
-    const outside = this.relPaths(call.preview).filter((p) => !p.inside);
+    const outside = (call.preview.writesPaths ? this.relPaths(call.preview) : []).filter((p) => !p.inside);
     if (outside.length > 0) {
       // Outside the root no rule or mode approves: every such write is shown to the user.
       if (!this.interactive && this.mode === "yolo") return { action: "allow" };

@@ -27,15 +27,15 @@ export const globTool: Tool<GlobArgs> = {
     required: ["pattern"],
     additionalProperties: false,
   },
-  async preview(args) {
-    return { summary: `${args.pattern}${args.path ? ` in ${args.path}` : ""}` };
+  async preview(args, ctx) {
+    return { summary: `${args.pattern}${args.path ? ` in ${args.path}` : ""}`, readsPath: resolveReadablePath(ctx.root, ctx.cwd, args.path ?? ".").abs };
   },
   async run(args, ctx) {
     if (args.pattern.trim() === "") throw new ToolInputError("pattern is empty");
     const base = resolveReadablePath(ctx.root, ctx.cwd, args.path ?? ".");
     let isMatch: (p: string) => boolean;
     try {
-      isMatch = picomatch(args.pattern, { dot: true });
+      isMatch = picomatch(args.pattern.replace(/^\.\//, ""), { dot: true });
     } catch (err) {
       throw new ToolInputError(`invalid glob pattern "${args.pattern}": ${(err as Error).message}`);
     }

@@ -38,8 +38,8 @@ export const grepTool: Tool<GrepArgs> = {
     required: ["pattern"],
     additionalProperties: false,
   },
-  async preview(args) {
-    return { summary: `/${args.pattern}/${args.path ? ` in ${args.path}` : ""}` };
+  async preview(args, ctx) {
+    return { summary: `/${args.pattern}/${args.path ? ` in ${args.path}` : ""}`, readsPath: resolveReadablePath(ctx.root, ctx.cwd, args.path ?? ".").abs };
   },
   async run(args, ctx) {
     let re: RegExp;

@@ -20,8 +20,8 @@ export const listDirTool: Tool<ListDirArgs> = {
     properties: { path: { type: "string", description: "Directory path (default \".\")" } },
     additionalProperties: false,
   },
-  async preview(args) {
-    return { summary: args.path ?? "." };
+  async preview(args, ctx) {
+    return { summary: args.path ?? ".", readsPath: resolveReadablePath(ctx.root, ctx.cwd, args.path ?? ".").abs };
   },
   async run(args, ctx) {
     const dir = resolveReadablePath(ctx.root, ctx.cwd, args.path ?? ".");

@@ -29,8 +29,8 @@ export const readFileTool: Tool<ReadFileArgs> = {
     required: ["path"],
     additionalProperties: false,
   },
-  async preview(args) {
-    return { summary: args.path };
+  async preview(args, ctx) {
+    return { summary: args.path, readsPath: resolveReadablePath(ctx.root, ctx.cwd, args.path).abs };
   },
   async run(args, ctx) {
     const file = resolveReadablePath(ctx.root, ctx.cwd, args.path);

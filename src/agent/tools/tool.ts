@@ -43,6 +43,8 @@ export interface ToolPreview {
   diff?: string;
   /** Absolute paths the call writes (edits only); writes outside the root always ask. */
   writesPaths?: string[];
+  /** Absolute path a read-only call looks at, so path-specific deny rules can refuse it. */
+  readsPath?: string;
   /** The shell command (run_shell only); permission rules match its parsed prefix. */
   command?: string;
 }
