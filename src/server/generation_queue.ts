@@ -1,0 +1,66 @@
+// One generation at a time on the one engine, first come first served. Waiting requests are
+// bounded: past `maxWaiting` a new request is refused (429) instead of piling up behind a long
+// generation. A waiter whose client disconnects leaves the queue without ever running.
+import { HttpError } from "./http_error.js";
+
+interface Waiter {
+  grant: () => void;
+}
+
+export class GenerationQueue {
+  private busy = false;
+  private readonly waiters: Waiter[] = [];
+
+  constructor(readonly maxWaiting: number) {}
+
+  get running(): boolean {
+    return this.busy;
+  }
+
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * Resolves with a release function once this request may generate; rejects with a 429 when the
+   * queue is full. Resolves with `null` if `signal` aborts while waiting (the client left).
+   */
+  async acquire(signal: AbortSignal): Promise<(() => void) | null> {
+    if (signal.aborted) return null;
+    if (!this.busy) {
+      this.busy = true;
+      return this.releaser();
+    }
+    if (this.waiters.length >= this.maxWaiting) {
+      throw new HttpError(429, `server busy: one generation running and ${this.waiters.length} waiting (limit ${this.maxWaiting}); retry later`, "rate_limit_error", null, {
+        "retry-after": "1",
+      });
+    }
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        grant: () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(this.releaser());
+        },
+      };
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(null);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiters.shift();
+      if (next !== undefined) next.grant();
+      else this.busy = false;
+    };
+  }
+}

@@ -1,0 +1,36 @@
+// Opens a checkpoint directory as a ChatModel for the server: engine + one KV-cache session (the
+// server generates one request at a time, so consecutive turns of a conversation reuse the cache
+// prefix) + the checkpoint's own tokenizer and chat template.
+import { basename, resolve } from "node:path";
+import type { ChatModel } from "../chat/chat_model.js";
+import { loadChatTemplate } from "../chat/chat_template.js";
+import { LocalChatModel } from "../chat/local_chat_model.js";
+import { loadTokenizer } from "../chat/tokenizer.js";
+import { openEngine } from "../engine/open_engine.js";
+import type { LoadOptions } from "../engine/types.js";
+
+export interface OpenedLocalModel {
+  model: ChatModel;
+  /** Releases the session and the engine (unmaps the weights). */
+  close(): void;
+}
+
+export async function openLocalChatModel(dir: string, load: LoadOptions = {}): Promise<OpenedLocalModel> {
+  const tokenizer = loadTokenizer(dir);
+  const template = loadChatTemplate(dir);
+  const engine = await openEngine(dir, load);
+  try {
+    const session = engine.createSession();
+    const model = new LocalChatModel({ name: basename(resolve(dir)), contextWindow: engine.contextSize, session, tokenizer, template });
+    return {
+      model,
+      close: () => {
+        model.dispose();
+        engine.dispose();
+      },
+    };
+  } catch (err) {
+    engine.dispose();
+    throw err;
+  }
+}

@@ -1,0 +1,75 @@
+// Streams one completion as `chat.completion.chunk` server-sent events, in the shape vLLM and
+// OpenAI send: a role chunk, delta chunks, a chunk carrying finish_reason, optionally a usage chunk
+// with no choices (stream_options.include_usage), then `data: [DONE]`.
+import type { ServerResponse } from "node:http";
+import type { CompletionHeader } from "./completion_ids.js";
+import type { CompletionOutcome, CompletionSink } from "./completion_run.js";
+import type { HttpError } from "./http_error.js";
+import { errorBody } from "./http_error.js";
+
+export class SseCompletion implements CompletionSink {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly header: CompletionHeader,
+  ) {}
+
+  /** Sends the headers and the role chunk: the client sees the stream open when generation starts. */
+  open(): void {
+    this.res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
+    this.res.flushHeaders();
+    this.delta({ role: "assistant", content: "" });
+  }
+
+  reasoning(text: string): void {
+    this.delta({ reasoning_content: text, reasoning: text });
+  }
+
+  content(text: string): void {
+    this.delta({ content: text });
+  }
+
+  toolCallStart(index: number, id: string, name: string): void {
+    this.delta({ tool_calls: [{ index, id, type: "function", function: { name, arguments: "" } }] });
+  }
+
+  toolCallArguments(index: number, text: string): void {
+    this.delta({ tool_calls: [{ index, function: { arguments: text } }] });
+  }
+
+  finish(outcome: CompletionOutcome, includeUsage: boolean): void {
+    this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: outcome.finishReason }]);
+    if (includeUsage) this.chunk([], outcome.usage);
+    this.res.end("data: [DONE]\n\n");
+  }
+
+  /** After the stream opened, a failure can only be reported in-band, then the stream ends. */
+  fail(err: HttpError): void {
+    this.write(errorBody(err.status, err.message, err.type, err.param));
+    this.res.end("data: [DONE]\n\n");
+  }
+
+  private delta(delta: Record<string, unknown>): void {
+    this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]);
+  }
+
+  private chunk(choices: unknown[], usage?: unknown): void {
+    const body: Record<string, unknown> = {
+      id: this.header.id,
+      object: "chat.completion.chunk",
+      created: this.header.created,
+      model: this.header.model,
+      choices,
+    };
+    if (usage !== undefined) body.usage = usage;
+    this.write(JSON.stringify(body));
+  }
+
+  private write(data: string): void {
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.write(`data: ${data}\n\n`);
+  }
+}
