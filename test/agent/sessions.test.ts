@@ -47,6 +47,17 @@ describe("session store", () => {
     expect(() => findSession(dir, "")).toThrow(/ambiguous/);
   });
 
+  it("writes nothing until the first record, and lists only sessions with messages", () => {
+    const w = SessionWriter.create(dir, header(repo.root));
+    expect(listSessions(dir)).toEqual([]);
+    expect(() => readFileSync(w.file)).toThrow();
+    w.append({ type: "todos", at: "t", items: [] });
+    expect(JSON.parse(readFileSync(w.file, "utf8").split("\n")[0]!)).toMatchObject({ type: "header", id: w.id });
+    expect(listSessions(dir)).toEqual([]); // no message yet: nothing to resume
+    w.appendMessage({ role: "user", content: "hi" });
+    expect(listSessions(dir).map((s) => s.id)).toEqual([w.id]);
+  });
+
   it("skips a torn last line but reports corruption elsewhere with file:line", () => {
     const w = SessionWriter.create(dir, header(repo.root));
     w.appendMessage({ role: "user", content: "kept" });

@@ -68,38 +68,59 @@ function newSessionId(now: Date): string {
 class SessionError extends K2Error {}
 
 export class SessionWriter {
-  private fd: number | null;
-  private constructor(readonly file: string, readonly id: string) {
-    this.fd = openSync(file, "a");
+  private fd: number | null = null;
+  private closed = false;
+  /** A new session's header, written with its first record so opening k2 and quitting leaves no file. */
+  private pendingHeader: SessionHeader | null;
+
+  private constructor(readonly file: string, readonly id: string, header: SessionHeader | null) {
+    this.pendingHeader = header;
   }
 
-  /** Creates a new session file and writes its header. */
+  /** Starts a new session; its file appears with the first record appended. */
   static create(dir: string, header: Omit<SessionHeader, "type" | "version" | "id" | "createdAt">): SessionWriter {
-    mkdirSync(dir, { recursive: true });
     const now = new Date();
     const id = newSessionId(now);
-    const writer = new SessionWriter(path.join(dir, `${id}.jsonl`), id);
-    writer.append({ type: "header", version: SESSION_FORMAT_VERSION, id, createdAt: now.toISOString(), ...header });
-    // Make the new directory entry itself durable.
-    const dfd = openSync(dir, "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-    return writer;
+    return new SessionWriter(path.join(dir, `${id}.jsonl`), id, { type: "header", version: SESSION_FORMAT_VERSION, id, createdAt: now.toISOString(), ...header });
   }
 
   /** Reopens an existing session to append to it (resume). */
   static open(file: string, id: string): SessionWriter {
-    return new SessionWriter(file, id);
+    return new SessionWriter(file, id, null);
+  }
+
+  private ensureOpen(): number {
+    if (this.closed) throw new SessionError(`${this.file}: session is closed`);
+    if (this.fd !== null) return this.fd;
+    const dir = path.dirname(this.file);
+    try {
+      mkdirSync(dir, { recursive: true });
+      this.fd = openSync(this.file, "a");
+    } catch (err) {
+      throw new SessionError(`${this.file}: cannot open session file: ${(err as Error).message}`);
+    }
+    if (this.pendingHeader) {
+      this.writeLine(this.fd, this.pendingHeader);
+      this.pendingHeader = null;
+      // Make the new directory entry itself durable.
+      const dfd = openSync(dir, "r");
+      try {
+        fsyncSync(dfd);
+      } finally {
+        closeSync(dfd);
+      }
+    }
+    return this.fd;
+  }
+
+  private writeLine(fd: number, record: SessionRecord): void {
+    // One write per line so a kill can tear at most the line being written.
+    writeSync(fd, `${JSON.stringify(record)}\n`);
+    fsyncSync(fd);
   }
 
   append(record: SessionRecord): void {
-    if (this.fd === null) throw new SessionError(`${this.file}: session is closed`);
-    // One write per line so a kill can tear at most the line being written.
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(this.fd);
+    this.writeLine(this.ensureOpen(), record);
   }
 
   appendMessage(message: ChatMessage): void {
@@ -109,6 +130,7 @@ export class SessionWriter {
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    this.closed = true;
   }
 }
 
@@ -161,7 +183,7 @@ function sessionFiles(dir: string): string[] {
   }
 }
 
-/** Sessions newest first (by last write). Unreadable files are skipped, not fatal. */
+/** Sessions with at least one message, newest first (by last write). Unreadable files are skipped, not fatal. */
 export function listSessions(dir: string, options: { cwd?: string } = {}): SessionSummary[] {
   const out: SessionSummary[] = [];
   for (const file of sessionFiles(dir)) {
@@ -172,6 +194,7 @@ export function listSessions(dir: string, options: { cwd?: string } = {}): Sessi
       continue; // a foreign or damaged file must not hide the others from the picker
     }
     if (options.cwd && path.resolve(loaded.header.cwd) !== path.resolve(options.cwd)) continue;
+    if (loaded.messages.length === 0) continue;
     const firstUser = loaded.messages.find((m) => m.role === "user");
     const text = firstUser ? (typeof firstUser.content === "string" ? firstUser.content : firstUser.content.map((p) => p.text).join("")) : "";
     out.push({
