@@ -90,6 +90,8 @@ export class Agent {
   private running = false;
   private turnCount = 0;
   private lastContextTokens = 0;
+  /** A resumed transcript has never been counted: count it exactly before the first step. */
+  private countUnknown: boolean;
   private readonly pendingPermissions = new Map<string, (d: PermissionDecision) => void>();
 
   constructor(options: AgentOptions) {
@@ -107,6 +109,7 @@ export class Agent {
     this.systemPrompt = options.systemPrompt;
     this.transcript = [...(options.history ?? [])];
     this.todoItems = [...(options.todos ?? [])];
+    this.countUnknown = this.transcript.length > 0;
   }
 
   get messages(): readonly ChatMessage[] {
@@ -337,7 +340,8 @@ export class Agent {
     const limit = this.model.contextWindow * this.compactThreshold;
     // Exact counting renders and tokenizes the whole conversation; only do it when the cheap
     // estimate (last exact count + new characters / 2) says the threshold may have been reached.
-    if (this.lastContextTokens + pendingChars / 2 < limit) return false;
+    if (!this.countUnknown && this.lastContextTokens + pendingChars / 2 < limit) return false;
+    this.countUnknown = false;
     const exact = await this.model.countTokens([{ role: "system", content: systemPrompt }, ...this.transcript], schemas);
     this.lastContextTokens = exact;
     return exact >= limit && this.transcript.length > 1;

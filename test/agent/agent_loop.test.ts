@@ -5,6 +5,8 @@ import { makeTempRepo, type TempRepo } from "./temp_repo.js";
 import { ScriptedChatModel, type ScriptStep } from "../helpers/scripted_chat_model.js";
 import { Agent, type AgentOptions } from "../../src/agent/agent.js";
 import type { AgentEvent } from "../../src/agent/events.js";
+import { INIT_PROMPT } from "../../src/agent/init_prompt.js";
+import { buildSystemPrompt } from "../../src/agent/context/system_prompt.js";
 
 let repo: TempRepo;
 beforeEach(() => {
@@ -155,6 +157,34 @@ describe("agent loop", () => {
     expect(events.filter((e) => e.type === "todos")).toHaveLength(3);
     expect(agent.todos).toEqual([{ content: "step", status: "in_progress" }]);
     expect(events.at(-1)).toEqual({ type: "turn_end", reason: "max_steps" });
+  });
+
+  it("/init: the model explores and writes AGENTS.md through write_file, which the next session's prompt includes", async () => {
+    const { agent, model } = agentFor([
+      { calls: [{ name: "list_dir", args: {} }, { name: "read_file", args: { path: "README.md" } }] },
+      { calls: [{ name: "write_file", args: { path: "AGENTS.md", content: "# Agents\nBuild: none. Entry: src/app.ts\n" } }] },
+      { content: "Wrote AGENTS.md." },
+    ]);
+    const events = await collect(agent.run(INIT_PROMPT), (e) => {
+      if (e.type === "permission_request") agent.respondToPermission(e.request.id, "once");
+    });
+    expect(model.requests[0]!.messages[1]).toEqual({ role: "user", content: INIT_PROMPT });
+    expect(events.some((e) => e.type === "permission_request" && e.request.tool === "write_file" && e.request.summary === "create AGENTS.md")).toBe(true);
+    expect(readFileSync(path.join(repo.root, "AGENTS.md"), "utf8")).toBe("# Agents\nBuild: none. Entry: src/app.ts\n");
+    expect(await buildSystemPrompt({ root: repo.root, cwd: repo.root })).toContain("# Project instructions from AGENTS.md\n# Agents\nBuild: none.");
+  });
+
+  it("counts a resumed transcript exactly before its first step and compacts it if it is over the threshold", async () => {
+    const history = Array.from({ length: 40 }, (_, i) => [
+      { role: "user" as const, content: `question ${i} ${"q".repeat(200)}` },
+      { role: "assistant" as const, content: `answer ${i} ${"a".repeat(200)}` },
+    ]).flat();
+    const summarize: ScriptStep = { content: "SUMMARY of 40 exchanges" };
+    const model = new ScriptedChatModel([summarize, { content: "continuing" }], 4000);
+    const agent = new Agent({ model, cwd: repo.root, systemPrompt: "SYSTEM", history });
+    const events = await collect(agent.run("next"));
+    expect(events.some((e) => e.type === "compaction")).toBe(true);
+    expect(model.requests[1]!.messages.length).toBeLessThan(history.length);
   });
 
   it("refuses a second concurrent run", async () => {
