@@ -44,43 +44,31 @@ export function chunkCuts(text: string): number[] {
   // Fast path: a string this short (in UTF-16 units, ≥ code points) cannot trigger either cut.
   if (text.length <= MAX_RUN_CHARS) return [];
   const cuts: number[] = [];
-  let chunkStart = 0;
+  let runLen = 0;
+  let runIsSpace = false;
   let chunkCps = 0;
-  let i = 0;
-  while (i < text.length) {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // A low surrogate continues the code point its high surrogate started (never whitespace).
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0 && isHighSurrogate(text.charCodeAt(i - 1))) continue;
     if (chunkCps === MAX_ENCODE_CHARS) {
-      runCuts(text, chunkStart, i, cuts);
       cuts.push(i);
-      chunkStart = i;
       chunkCps = 0;
+      runLen = 0;
     }
-    i += text.codePointAt(i)! > 0xffff ? 2 : 1;
     chunkCps++;
+    const space = isPySpace(c);
+    if (runLen === 0 || space !== runIsSpace) {
+      runLen = 1;
+      runIsSpace = space;
+    } else if (++runLen > MAX_RUN_CHARS) {
+      cuts.push(i);
+      runLen = 1;
+    }
   }
-  runCuts(text, chunkStart, text.length, cuts);
   return cuts;
 }
 
-// Within one chunk: a cut before the character that would make a run of same-kind characters
-// (whitespace or not) longer than MAX_RUN_CHARS.
-function runCuts(text: string, start: number, end: number, cuts: number[]): void {
-  if (start === end) return;
-  let runLen = 0;
-  let runIsSpace = isPySpace(text.codePointAt(start)!);
-  let i = start;
-  while (i < end) {
-    const cp = text.codePointAt(i)!;
-    const space = isPySpace(cp);
-    if (space !== runIsSpace) {
-      runLen = 1;
-      runIsSpace = space;
-    } else {
-      runLen++;
-      if (runLen > MAX_RUN_CHARS) {
-        cuts.push(i);
-        runLen = 1;
-      }
-    }
-    i += cp > 0xffff ? 2 : 1;
-  }
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
 }

@@ -2,7 +2,7 @@
 // → streaming decoder + K2 output parser → ChatEvents. The session reuses its KV-cache prefix, so
 // each turn only prefills what changed.
 import type { EngineSession, GenerationStats } from "../engine/types.js";
-import { EngineError } from "../errors.js";
+import { EngineError, K2Error } from "../errors.js";
 import type { ChatModel, ChatRequest } from "./chat_model.js";
 import type { ChatTemplate } from "./chat_template.js";
 import type { ChatEvent } from "./events.js";
@@ -50,6 +50,9 @@ export class LocalChatModel implements ChatModel {
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatEvent> {
     const prompt = this.promptIds(request.messages, request.tools);
+    if (prompt.length >= this.contextWindow) {
+      throw new K2Error(`the prompt takes ${prompt.length} tokens; the context window holds ${this.contextWindow} (compact or shorten the conversation)`);
+    }
     const stopIds = [...new Set([...(request.sampling.stopIds ?? []), ...this.tokenizer.stopIds])];
     const parser = new K2OutputParser(this.tokenizer, { firstToolIndex: countToolCalls(request.messages), stopIds });
     let stats: GenerationStats | undefined;

@@ -86,7 +86,8 @@ export class K2Tokenizer {
     const out: number[] = [];
     let pending = "";
     const flush = (): void => {
-      if (pending !== "") this.core.encodeInto(pending, out);
+      if (pending.length >= SEGMENT_CACHE_MIN_CHARS) this.encodeCached(pending, out);
+      else if (pending !== "") this.core.encodeInto(pending, out);
       pending = "";
     };
     let pos = 0;
@@ -112,6 +113,20 @@ export class K2Tokenizer {
     }
     flush();
     return out;
+  }
+
+  // A conversation is re-encoded every turn, and all but its newest messages encode to the same
+  // ids as last time: whole text segments are remembered (looking one up costs a hash, not a BPE).
+  private readonly segmentCache = new Map<string, number[]>();
+  private encodeCached(text: string, out: number[]): void {
+    let ids = this.segmentCache.get(text);
+    if (ids === undefined) {
+      ids = [];
+      this.core.encodeInto(text, ids);
+      if (this.segmentCache.size >= SEGMENT_CACHE_ENTRIES) this.segmentCache.clear();
+      this.segmentCache.set(text, ids);
+    }
+    for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
   }
 
   /** Special-token text found in `text`, leftmost first, as tiktoken's encode would split it. */
@@ -196,6 +211,9 @@ export class K2Tokenizer {
   }
 
 }
+
+const SEGMENT_CACHE_MIN_CHARS = 256;
+const SEGMENT_CACHE_ENTRIES = 4096;
 
 const cache = new Map<string, K2Tokenizer>();
 

@@ -107,6 +107,15 @@ describe("LocalChatModel", () => {
     expect(events.at(-1)).toEqual({ type: "end", reason: "cancelled" });
   });
 
+  it("refuses a prompt that does not fit the context window, before generating", async () => {
+    const session = new ScriptedEngineSession([ids("hi<|im_end|>")]);
+    const small = new LocalChatModel({ name: "k", contextWindow: 20, session, tokenizer: tok, template });
+    await expect(collect(small.stream({ messages: [{ role: "user", content: "a long question ".repeat(20) }], sampling: {} }))).rejects.toThrow(
+      /prompt takes \d+ tokens; the context window holds 20/,
+    );
+    expect(session.calls.length).toBe(0);
+  });
+
   it("disposes its session", () => {
     const session = new ScriptedEngineSession([]);
     model(session).dispose();
