@@ -1,5 +1,5 @@
 // Byte-level BPE by rank, as tiktoken's core does it, in plain JavaScript: the pre-tokenizer runs
-// as a V8 regex (JIT-compiled, several times faster than fancy-regex in WASM), then each piece is
+// as a V8 regex (JIT-compiled; faster than fancy-regex in WASM), then each piece is
 // merged pair by pair, lowest rank first, leftmost on ties. Byte strings are "binary strings"
 // (one char per byte, 0..255) so Map lookups stay cheap; pieces seen before come from a cache.
 // Identity with tiktoken is checked by tests (random multi-script text) and by the benchmark.

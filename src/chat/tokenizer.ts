@@ -1,5 +1,5 @@
 // The K2 tokenizer: byte-level BPE over the checkpoint's ranks (BpeCore, identical ids to tiktoken's
-// Rust core and several times faster than its WASM build), K2's pre-tokenizer, the 256 reserved
+// Rust core and about 2.5x faster than its WASM build), K2's pre-tokenizer, the 256 reserved
 // special ids, and Kimi's cuts of very long inputs. Two encode modes:
 //   - encodeWithSpecials: the template's own markup; special-token text becomes special ids.
 //   - encodeOrdinary: anything from outside (user text, tool output, files); special-token text

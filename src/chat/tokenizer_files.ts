@@ -11,7 +11,7 @@ export const RESERVED_SPECIAL_TOKENS = 256;
 
 export interface TokenizerFiles {
   dir: string;
-  /** The tiktoken.model text, handed to tiktoken unchanged. */
+  /** The tiktoken.model text, parsed by BpeCore (and by tiktoken itself in tests). */
   ranksText: string;
   /** Number of mergeable ranks (ids 0..baseVocabSize-1). */
   baseVocabSize: number;
