@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempRepo, type TempRepo } from "./temp_repo.js";
 import { ScriptedChatModel, type ScriptStep } from "../helpers/scripted_chat_model.js";
@@ -185,6 +185,32 @@ describe("agent loop", () => {
     const events = await collect(agent.run("next"));
     expect(events.some((e) => e.type === "compaction")).toBe(true);
     expect(model.requests[1]!.messages.length).toBeLessThan(history.length);
+  });
+
+  it("a consumer that stops iterating cancels the turn: the running command is killed and the agent is free again", async () => {
+    const { agent } = agentFor([{ calls: [{ name: "run_shell", args: { command: "echo $$ > shell.pid; exec sleep 300" } }] }, { content: "second turn" }], {
+      permissions: { mode: "yolo" },
+    });
+    for await (const e of agent.run("go")) {
+      if (e.type === "tool_start") {
+        for (let i = 0; i < 200 && !existsSync(path.join(repo.root, "shell.pid")); i++) await new Promise((r) => setTimeout(r, 10));
+        break;
+      }
+    }
+    const pid = Number(readFileSync(path.join(repo.root, "shell.pid"), "utf8"));
+    let alive = true;
+    for (let i = 0; i < 200 && alive; i++) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 10));
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+    expect(agent.messages.at(-1)!.role).toBe("tool");
+    const next = await collect(agent.run("again"));
+    expect(next.at(-1)).toEqual({ type: "turn_end", reason: "done" });
   });
 
   it("refuses a second concurrent run", async () => {
