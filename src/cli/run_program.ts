@@ -4,8 +4,13 @@ import { Command, CommanderError } from "commander";
 import { K2Error, UsageError } from "../errors.js";
 
 export async function runProgram(program: Command, argv: string[]): Promise<void> {
-  program.exitOverride();
-  program.configureOutput({ outputError: (str, write) => write(str) });
+  // Subcommands copy settings only when created, and they are registered before this runs: apply to each.
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({ outputError: (str, write) => write(str) });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
