@@ -118,7 +118,7 @@ export class ToolExecution {
         return this.finish(call, started, { ok: false, content: "The user denied permission for this call. Do not retry it; ask the user how to proceed or choose another approach." });
       }
       try {
-        await this.deps.policy.remember(decision, verdict.suggestedRule);
+        if (!verdict.outsideRoot) await this.deps.policy.remember(decision, verdict.suggestedRule);
       } catch (err) {
         // The call itself was approved; only saving the rule failed (e.g. a malformed settings file).
         emit({ type: "error", message: `could not save permission rule: ${(err as Error).message}`, recoverable: true });

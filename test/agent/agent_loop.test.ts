@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { makeTempRepo, type TempRepo } from "./temp_repo.js";
 import { ScriptedChatModel, type ScriptStep } from "../helpers/scripted_chat_model.js";
@@ -211,6 +211,29 @@ describe("agent loop", () => {
     expect(agent.messages.at(-1)!.role).toBe("tool");
     const next = await collect(agent.run("again"));
     expect(next.at(-1)).toEqual({ type: "turn_end", reason: "done" });
+  });
+
+  it("writes outside the repository ask every time, even after 'always for this project'", async () => {
+    const outside = path.join(path.dirname(repo.root), `${path.basename(repo.root)}-outside.txt`);
+    const { agent } = agentFor([
+      { calls: [{ name: "write_file", args: { path: outside, content: "1" } }] },
+      { calls: [{ name: "write_file", args: { path: outside, content: "2" } }] },
+      { content: "done" },
+    ]);
+    let asked = 0;
+    try {
+      await collect(agent.run("write outside"), (e) => {
+        if (e.type === "permission_request") {
+          asked++;
+          agent.respondToPermission(e.request.id, "project");
+        }
+      });
+      expect(asked).toBe(2);
+      expect(readFileSync(outside, "utf8")).toBe("2");
+      expect(existsSync(path.join(repo.root, ".k2/settings.json"))).toBe(false);
+    } finally {
+      rmSync(outside, { force: true });
+    }
   });
 
   it("refuses a second concurrent run", async () => {

@@ -20,7 +20,8 @@ import path from "node:path";
 export type Verdict =
   | { action: "allow" }
   | { action: "deny"; reason: string }
-  | { action: "ask"; suggestedRule: string; reason: string };
+  /** `outsideRoot`: an "always" answer is not remembered, since such writes ask every time. */
+  | { action: "ask"; suggestedRule: string; reason: string; outsideRoot?: boolean };
 
 export const PERMISSION_MODES: readonly PermissionMode[] = ["ask", "auto-edit", "yolo"];
 
@@ -121,7 +122,7 @@ export class PermissionPolicy {
     if (outside.length > 0) {
       // Outside the root no rule or mode approves: every such write is shown to the user.
       if (!this.interactive && this.mode === "yolo") return { action: "allow" };
-      return { action: "ask", suggestedRule: `${call.tool}(${outside[0]!.rel})`, reason: `writes outside the repository: ${outside.map((p) => p.rel).join(", ")}` };
+      return { action: "ask", suggestedRule: `${call.tool}(${outside[0]!.rel})`, reason: `writes outside the repository: ${outside.map((p) => p.rel).join(", ")}`, outsideRoot: true };
     }
     if (call.kind === "read" || call.kind === "meta") return { action: "allow" };
     if (this.mode === "yolo" || this.allowAll) return { action: "allow" };
