@@ -11,6 +11,9 @@ export async function runProgram(program: Command, argv: string[]): Promise<void
     cmd.commands.forEach(configure);
   };
   configure(program);
+  // The root command has its own -m/-p/-c/-r/--threads (interactive app): without this it would
+  // swallow them after a subcommand name too (`k2 logits -m DIR`).
+  program.enablePositionalOptions();
   try {
     await program.parseAsync(argv);
   } catch (err) {
