@@ -151,6 +151,17 @@ describe("list_dir / glob / grep respect .gitignore", () => {
   });
 });
 
+describe("every read-only tool refuses paths outside the repository", () => {
+  it.each([
+    ["list_dir", () => listDirTool.run({ path: ".." }, toolContext(repo.root).ctx)],
+    ["glob", () => globTool.run({ pattern: "*", path: "/etc" }, toolContext(repo.root).ctx)],
+    ["grep", () => grepTool.run({ pattern: "root", path: "/etc/passwd" }, toolContext(repo.root).ctx)],
+    ["read_file", () => readFileTool.run({ path: "src/../../x" }, toolContext(repo.root).ctx)],
+  ])("%s", async (_name, call) => {
+    await expect(call()).rejects.toThrow(/is outside the repository root/);
+  });
+});
+
 describe("todo and argument validation", () => {
   it("todo replaces the plan and refuses two in-progress items", async () => {
     const { ctx, todos } = toolContext(repo.root);
