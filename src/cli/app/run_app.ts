@@ -1,0 +1,118 @@
+// The default command: decides between the interactive TUI and a one-shot, validates everything
+// cheap first (flags, settings, stdin, session ids, model folder) so bad input fails in
+// milliseconds with one line, then loads the model.
+import { existsSync, statSync } from "node:fs";
+import { findSession, latestSession } from "../../agent/session/session_store.js";
+import { sessionsDir } from "../../config/config_paths.js";
+import { locateModel } from "../../config/model_locator.js";
+import { resolveSettings, type ResolvedSettings } from "../../config/resolve_settings.js";
+import { CheckpointError, InterruptedError, UsageError } from "../../errors.js";
+import { composePrompt, runOneShot } from "../../oneshot/run_oneshot.js";
+import { parseAppFlags, type AppFlags, type RawAppFlags } from "./app_flags.js";
+import { openLocalModel, openRemoteModel, type OpenedModel } from "./open_chat_model.js";
+import { readPipedStdin } from "./read_stdin.js";
+import { RecordingDriver } from "./recording_driver.js";
+import { AgentFactory, samplingFromSettings, type AgentFactoryOptions } from "./session_services.js";
+
+export interface AppTarget {
+  kind: "local" | "remote";
+  /** Checkpoint folder or endpoint URL. */
+  where: string;
+}
+
+export async function runApp(raw: RawAppFlags): Promise<void> {
+  const flags = parseAppFlags(raw);
+  const settings = resolveSettings({ flags: flags.settings });
+  const stdinTTY = process.stdin.isTTY === true;
+  const stdoutTTY = process.stdout.isTTY === true;
+  const oneShot = flags.prompt !== undefined || !stdinTTY || !stdoutTTY || flags.outputFormat !== "text";
+
+  let prompt: string | undefined;
+  if (oneShot) {
+    const piped = stdinTTY ? undefined : await readPipedStdin();
+    prompt = composePrompt(flags.prompt, piped);
+    if (prompt.trim() === "") {
+      throw new UsageError(stdinTTY ? 'no prompt: use k2 -p "..." or pipe input into k2' : "no prompt: stdin was empty and no -p text was given");
+    }
+    if (flags.resume === true) throw new UsageError("--resume needs a session id in one-shot mode (k2 --resume ID -p ...)");
+  }
+  if (typeof flags.resume === "string") findSession(sessionsDir(settings.paths), flags.resume); // fails fast on a bad id
+
+  const target = chooseTarget(flags, settings);
+  if (oneShot) return runOneShotMode(flags, settings, target, prompt!);
+  const { runInteractive } = await import("./run_interactive.js");
+  return runInteractive(flags, settings, target);
+}
+
+function chooseTarget(flags: AppFlags, settings: ResolvedSettings): AppTarget {
+  if (flags.endpoint !== undefined) return { kind: "remote", where: flags.endpoint };
+  const dir = locateModel(settings.values.model);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new CheckpointError(dir, `model folder does not exist${settings.sources.model !== undefined ? ` (from ${describeSource(settings.sources.model)})` : ""}`);
+  }
+  if (!isDir) throw new CheckpointError(dir, "not a folder (pass the checkpoint directory)");
+  if (!existsSync(`${dir}/config.json`)) throw new CheckpointError(dir, "not a K2 checkpoint: no config.json");
+  return { kind: "local", where: dir };
+}
+
+function describeSource(s: string): string {
+  return s === "flag" ? "--model" : s === "env" ? "K2_MODEL" : s === "file" ? "the config file" : s;
+}
+
+export async function openTarget(target: AppTarget, flags: AppFlags, settings: ResolvedSettings, onProgress?: Parameters<typeof openLocalModel>[2]): Promise<OpenedModel> {
+  return target.kind === "remote" ? openRemoteModel(target.where, flags.apiKey, settings.values) : openLocalModel(target.where, settings.values, onProgress);
+}
+
+export function disposeOpened(opened: OpenedModel): void {
+  opened.model.dispose();
+  opened.engine?.dispose();
+}
+
+export function factoryOptions(flags: AppFlags, settings: ResolvedSettings, opened: OpenedModel, interactive: boolean): AgentFactoryOptions {
+  return { opened, settings, sampling: samplingFromSettings(settings.values), cwd: process.cwd(), interactive, allowTools: flags.allowTools };
+}
+
+async function runOneShotMode(flags: AppFlags, settings: ResolvedSettings, target: AppTarget, prompt: string): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    controller.abort();
+    if (interrupts > 1) process.exit(130); // a second Ctrl+C does not wait for the engine
+  };
+  process.on("SIGINT", onSigint);
+  // A reader that stops early (`k2 -p ... | head`) closes the pipe: stop generating, exit quietly.
+  let pipeClosed = false;
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (pipeClosed) return;
+    if (err.code !== "EPIPE") throw err;
+    pipeClosed = true;
+    controller.abort();
+  };
+  process.stdout.on("error", onStdoutError);
+  const opened = await openTarget(target, flags, settings);
+  try {
+    const factory = new AgentFactory(factoryOptions(flags, settings, opened, false));
+    let agent;
+    if (typeof flags.resume === "string") agent = factory.resume(flags.resume);
+    else if (flags.continueLast) {
+      const last = latestSession(factory.sessionsDir, process.cwd());
+      agent = last !== null ? factory.resume(last.header.id) : factory.create();
+    } else agent = factory.create();
+    const driver = new RecordingDriver(agent);
+    const { exitCode } = await runOneShot(driver, prompt, {
+      format: flags.outputFormat,
+      showThinking: settings.values.showThinking === true,
+      signal: controller.signal,
+    });
+    if (pipeClosed) return;
+    if (exitCode === 130 || controller.signal.aborted) throw new InterruptedError();
+    process.exitCode = exitCode;
+  } finally {
+    process.off("SIGINT", onSigint);
+    disposeOpened(opened);
+  }
+}

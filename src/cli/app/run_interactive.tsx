@@ -1,0 +1,99 @@
+// The interactive TUI: mounts Ink at once (the loading screen is the first frame), loads the
+// model under it, then swaps in the chat screen. Loaded lazily: one-shots never import React.
+import { render } from "ink";
+import { latestSession } from "../../agent/session/session_store.js";
+import { historyFilePath } from "../../config/config_paths.js";
+import type { ResolvedSettings } from "../../config/resolve_settings.js";
+import type { LoadProgress } from "../../engine/types.js";
+import { ansiStyle, colorAllowed } from "../../ui/ansi_style.js";
+import { ChatApp, LoadingScreen } from "../../ui/App.js";
+import { gitBranch } from "../../ui/git_branch.js";
+import { InputHistory } from "../../ui/input_history.js";
+import type { AppFlags } from "./app_flags.js";
+import { RecordingDriver } from "./recording_driver.js";
+import { disposeOpened, factoryOptions, openTarget, type AppTarget } from "./run_app.js";
+import { AgentFactory, createAppServices } from "./session_services.js";
+import path from "node:path";
+
+export async function runInteractive(flags: AppFlags, settings: ResolvedSettings, target: AppTarget): Promise<void> {
+  const color = colorAllowed(process.stdout) && settings.values.theme !== "mono";
+  const style = ansiStyle(color);
+  const name = target.kind === "local" ? path.basename(target.where) : target.where;
+  let listener: ((p: LoadProgress) => void) | undefined;
+  let lastProgress: LoadProgress | undefined;
+  const subscribe = (cb: (p: LoadProgress) => void) => {
+    listener = cb;
+    if (lastProgress !== undefined) cb(lastProgress);
+  };
+  const instance = render(<LoadingScreen modelName={name} subscribe={subscribe} />, {
+    exitOnCtrlC: false,
+    kittyKeyboard: { mode: "auto", flags: ["disambiguateEscapeCodes"] },
+  });
+  // Let Ink paint the first frame before the (synchronous, native) load starts.
+  await new Promise((r) => setTimeout(r, 20));
+
+  let opened;
+  try {
+    opened = await openTarget(target, flags, settings, (p) => {
+      lastProgress = p;
+      listener?.(p);
+    });
+  } catch (err) {
+    instance.unmount();
+    throw err;
+  }
+  try {
+    const options = factoryOptions(flags, settings, opened, true);
+    const factory = new AgentFactory(options);
+    const notices: string[] = [];
+    let agent;
+    if (typeof flags.resume === "string") {
+      agent = factory.resume(flags.resume);
+      notices.push(`resumed session ${agent.sessionId ?? flags.resume} (${agent.messages.length} messages)`);
+    } else if (flags.continueLast) {
+      const last = latestSession(factory.sessionsDir, process.cwd());
+      if (last !== null) {
+        agent = factory.resume(last.header.id);
+        notices.push(`continuing session ${last.header.id} (${last.messages.length} messages)`);
+      } else {
+        agent = factory.create();
+        notices.push("no earlier session in this folder; starting a new one");
+      }
+    } else agent = factory.create();
+    const holder = { current: new RecordingDriver(agent) };
+    const services = createAppServices(factory, options, holder);
+    if (flags.resume === true) {
+      const sessions = services.listSessions().slice(0, 10);
+      notices.push(sessions.length === 0 ? "no saved sessions in this folder" : ["pick a session with /resume ID:", ...sessions.map((s) => `  ${s.id}  ${s.title}`)].join("\n"));
+    }
+    if (holder.current.messages.length > 0) notices.push(...recap(holder.current.messages));
+    notices.push(`${opened.model.name} ready · context ${opened.model.contextWindow} tokens · /help for commands`);
+    instance.rerender(
+      <ChatApp
+        driver={holder.current}
+        services={services}
+        history={new InputHistory(historyFilePath(settings.paths))}
+        style={style}
+        cwd={process.cwd()}
+        branch={gitBranch(process.cwd())}
+        showThinking={settings.values.showThinking === true}
+        initialNotices={notices}
+      />,
+    );
+    await instance.waitUntilExit();
+  } finally {
+    disposeOpened(opened);
+  }
+}
+
+/** The last messages of a resumed conversation, one line each. */
+function recap(messages: readonly import("../../chat/messages.js").ChatMessage[]): string[] {
+  return messages
+    .filter((m) => m.role === "user" || (m.role === "assistant" && m.content !== ""))
+    .slice(-6)
+    .map((m) => {
+      const text = typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("");
+      const line = text.replace(/\s+/g, " ").slice(0, 100);
+      return m.role === "user" ? `› ${line}` : `  ${line}`;
+    });
+}

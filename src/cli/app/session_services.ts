@@ -1,0 +1,136 @@
+// The app's session-level services (AppServices for the slash commands): new and resumed
+// conversations over one loaded model, transcript export, settings and engine telemetry.
+import { renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Agent, resumeOptions, type AgentOptions } from "../../agent/agent.js";
+import { INIT_PROMPT } from "../../agent/init_prompt.js";
+import { configHash, findSession, listSessions, SessionWriter } from "../../agent/session/session_store.js";
+import type { ChatMessage } from "../../chat/messages.js";
+import type { ResolvedSettings } from "../../config/resolve_settings.js";
+import { SettingsFile } from "../../config/settings_file.js";
+import { sessionsDir } from "../../config/config_paths.js";
+import { SETTING_KEYS } from "../../config/settings_schema.js";
+import type { SamplingOptions } from "../../engine/types.js";
+import { formatBytes, formatSeconds } from "../../ui/format_units.js";
+import type { AppServices, SessionDriver } from "../../ui/session_driver.js";
+import { engineStatsLines } from "./engine_stats.js";
+import type { OpenedModel } from "./open_chat_model.js";
+import { RecordingDriver } from "./recording_driver.js";
+
+export interface AgentFactoryOptions {
+  opened: OpenedModel;
+  settings: ResolvedSettings;
+  sampling: SamplingOptions;
+  cwd: string;
+  interactive: boolean;
+  allowTools?: true | string[];
+  /** Persist the conversation as a JSONL session (default true). */
+  persist?: boolean;
+}
+
+export function samplingFromSettings(s: ResolvedSettings["values"]): SamplingOptions {
+  const out: SamplingOptions = {};
+  if (s.temperature !== undefined) out.temperature = s.temperature;
+  if (s.topP !== undefined) out.topP = s.topP;
+  if (s.topK !== undefined) out.topK = s.topK;
+  if (s.minP !== undefined) out.minP = s.minP;
+  if (s.seed !== undefined) out.seed = s.seed;
+  if (s.maxTokens !== undefined) out.maxTokens = s.maxTokens;
+  return out;
+}
+
+export class AgentFactory {
+  constructor(private readonly o: AgentFactoryOptions) {}
+
+  get sessionsDir(): string {
+    return sessionsDir(this.o.settings.paths);
+  }
+
+  private base(): AgentOptions {
+    const { opened, settings, sampling, cwd } = this.o;
+    return {
+      model: opened.model,
+      cwd,
+      sampling,
+      compactThreshold: settings.values.compactThreshold,
+      permissions: this.o.interactive
+        ? { mode: settings.values.permissionMode ?? "ask", interactive: true, allowTools: this.o.allowTools }
+        : { mode: settings.values.permissionMode ?? "ask", interactive: false, allowTools: this.o.allowTools },
+    };
+  }
+
+  create(): Agent {
+    const base = this.base();
+    const session =
+      this.o.persist === false
+        ? null
+        : SessionWriter.create(this.sessionsDir, {
+            cwd: this.o.cwd,
+            model: { name: this.o.opened.model.name, path: this.o.opened.dir, configHash: configHash({ model: this.o.opened.dir, context: this.o.opened.model.contextWindow }) },
+            sampling: this.o.sampling,
+            seed: this.o.sampling.seed,
+          });
+    return new Agent({ ...base, session });
+  }
+
+  resume(id: string): Agent {
+    return new Agent({ ...this.base(), ...resumeOptions(findSession(this.sessionsDir, id)) });
+  }
+}
+
+export function transcriptMarkdown(messages: readonly ChatMessage[]): string {
+  const parts: string[] = [];
+  for (const m of messages) {
+    if (m.role === "user") parts.push(`## User\n\n${typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("")}`);
+    else if (m.role === "assistant") {
+      let s = "## K2\n\n";
+      if (m.reasoning_content) s += `<details><summary>reasoning</summary>\n\n${m.reasoning_content}\n\n</details>\n\n`;
+      s += m.content;
+      for (const c of m.tool_calls ?? []) s += `\n\n\`${c.function.name}\` ${typeof c.function.arguments === "string" ? c.function.arguments : JSON.stringify(c.function.arguments)}`;
+      parts.push(s);
+    } else if (m.role === "tool") parts.push(`### ${m.name} result\n\n\`\`\`\n${m.content}\n\`\`\``);
+  }
+  return parts.join("\n\n") + "\n";
+}
+
+/** Services over one loaded model; `holder.current` follows /clear and /resume. */
+export function createAppServices(factory: AgentFactory, o: AgentFactoryOptions, holder: { current: RecordingDriver }): AppServices {
+  return {
+    listSessions: () => listSessions(factory.sessionsDir, { cwd: o.cwd }),
+    resumeSession: (id) => (holder.current = new RecordingDriver(factory.resume(id))),
+    newSession: () => (holder.current = new RecordingDriver(factory.create())),
+    saveTranscript(driver: SessionDriver, file?: string) {
+      const target = path.resolve(o.cwd, file ?? `k2-conversation-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}.md`);
+      const tmp = `${target}.${process.pid}.tmp`;
+      writeFileSync(tmp, transcriptMarkdown(driver.messages), "utf8");
+      renameSync(tmp, target);
+      return target;
+    },
+    describeSettings() {
+      const s = o.settings;
+      return [
+        `config file: ${s.configFile}`,
+        ...SETTING_KEYS.filter((k) => s.values[k] !== undefined).map((k) => `  ${k} = ${String(s.values[k])}  (${s.sources[k]})`),
+      ];
+    },
+    setSetting(key, value) {
+      const stored = new SettingsFile(o.settings.paths).set(key, value);
+      return `${key} = ${String(stored)} saved to ${o.settings.configFile} (takes effect next start)`;
+    },
+    engineStats: () => engineStatsLines(o.opened, holder.current),
+    describeModel() {
+      const e = o.opened.engine;
+      const lines = [`model: ${o.opened.model.name}${o.opened.dir !== undefined ? ` (${o.opened.dir})` : ""}`, `context window: ${o.opened.model.contextWindow} tokens`];
+      if (e !== undefined) {
+        const i = e.info;
+        lines.push(
+          `${i.modelType}: ${i.layers} layers, hidden ${i.hiddenSize}, ${i.routedExperts} experts (${i.expertsPerToken} active + ${i.sharedExperts} shared), vocab ${i.vocabSize}`,
+          `weights ${formatBytes(i.bytes.total)} · backend ${e.details.backend} (${e.details.cpuMode}) · loaded in ${formatSeconds(o.opened.loadMs)}`,
+        );
+      }
+      lines.push("switch models with `k2 --model DIR` or `k2 config set model DIR`");
+      return lines;
+    },
+    initPrompt: INIT_PROMPT,
+  };
+}
