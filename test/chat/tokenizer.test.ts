@@ -8,7 +8,7 @@ import { loadTokenizer } from "../../src/chat/tokenizer.js";
 import { splitForEncoding } from "../../src/chat/encode_chunks.js";
 import { StreamDecoder } from "../../src/chat/stream_decoder.js";
 import { Tiktoken } from "tiktoken";
-import { K2_PAT_STR } from "../../src/chat/k2_pretokenizer.js";
+import { K2_JS_CLASSES, K2_PAT_STR } from "../../src/chat/k2_pretokenizer.js";
 import { readTokenizerFiles } from "../../src/chat/tokenizer_files.js";
 
 const VOCAB = "../shared/vocab/kimi-k2";
@@ -131,6 +131,30 @@ describe("identical ids to official tiktoken", () => {
       "<|im_end|> [EOS] <think>", // special names are plain text here
     ];
     for (const text of cases) same(text);
+  });
+
+  it("classifies every code point as tiktoken's regex does", () => {
+    // A probe vocabulary of the 256 single bytes: tiktoken then returns the UTF-8 bytes of exactly
+    // the characters its pattern matches, which reveals its character class.
+    const bytes = Array.from({ length: 256 }, (_, b) => `${Buffer.from([b]).toString("base64")} ${b}`).join("\n");
+    const chars: string[] = [];
+    for (let cp = 0; cp < 0x110000; cp++) if (cp < 0xd800 || cp > 0xdfff) chars.push(String.fromCodePoint(cp));
+    const all = chars.join("");
+    const probes: [string, string][] = [
+      [String.raw`[\p{Han}]`, K2_JS_CLASSES.HAN],
+      [String.raw`[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]`, K2_JS_CLASSES.UPPER],
+      [String.raw`[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]`, K2_JS_CLASSES.LOWER],
+      [String.raw`[\p{L}\p{N}]`, K2_JS_CLASSES.LETTER_OR_DIGIT],
+      [String.raw`\p{N}`, K2_JS_CLASSES.DIGIT],
+      [String.raw`\s`, K2_JS_CLASSES.SPACE],
+    ];
+    for (const [rustClass, jsClass] of probes) {
+      const probe = new Tiktoken(bytes, {}, rustClass);
+      const matched = Buffer.from(probe.encode_ordinary(all)).toString("utf8");
+      probe.free();
+      const ours = all.match(new RegExp(jsClass, "gv"))!.join("");
+      expect(ours === matched, `${rustClass}: ${[...ours].length} code points in JS vs ${[...matched].length} in tiktoken`).toBe(true);
+    }
   });
 
   it("on random text from many scripts", () => {
