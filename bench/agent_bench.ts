@@ -20,12 +20,52 @@ import type { ChatEvent } from "../src/chat/events.js";
 import type { ChatMessage, ToolSchema } from "../src/chat/messages.js";
 import { LocalChatModel } from "../src/chat/local_chat_model.js";
 import { loadTokenizer } from "../src/chat/tokenizer.js";
-import type { GenerationStats } from "../src/engine/types.js";
-import { ScriptedEngineSession } from "../test/helpers/scripted_engine_session.js";
+import type { EngineSession, GenerationStats, SamplingOptions, TokenEvent } from "../src/engine/types.js";
 
 const VOCAB = "../shared/vocab/kimi-k2";
 const STEPS = 300;
 const WINDOW = 50; // steps averaged at each end of the chain
+
+/**
+ * An EngineSession that replays one scripted token sequence per generate() call and keeps a KV
+ * "cache" of prompt + generated ids, reporting reuse exactly as the real session does (longest
+ * common prefix). No model runs, so the timings below are the layers above the engine.
+ */
+class ReplaySession implements EngineSession {
+  private cache: number[] = [];
+  constructor(private readonly scripts: number[][]) {}
+  get tokens(): readonly number[] {
+    return this.cache;
+  }
+  async *generate(prompt: readonly number[], sampling: SamplingOptions): AsyncIterable<TokenEvent> {
+    const script = this.scripts.shift();
+    if (script === undefined) throw new Error("agent bench: the scripted chain ran out of steps");
+    let reused = 0;
+    while (reused < prompt.length && reused < this.cache.length && this.cache[reused] === prompt[reused]) reused++;
+    this.cache = [...prompt];
+    const stops = new Set(sampling.stopIds ?? []);
+    let generated = 0;
+    for (const id of script) {
+      this.cache.push(id);
+      yield { type: "token", id, index: generated++, elapsedMs: 0 };
+      if (stops.has(id)) break;
+    }
+    yield {
+      type: "done",
+      stats: { promptTokens: prompt.length, reusedTokens: reused, prefilledTokens: prompt.length - reused, generatedTokens: generated, prefillMs: 0, decodeMs: 0, timeToFirstTokenMs: 0, prefillTokPerS: 0, decodeTokPerS: 0, finishReason: "stop" },
+    };
+  }
+  async logits(): Promise<Float32Array[]> {
+    throw new Error("agent bench: logits() is not part of the agent loop");
+  }
+  truncate(length: number): void {
+    this.cache.length = Math.min(this.cache.length, length);
+  }
+  kvBytes(): number {
+    return 0;
+  }
+  dispose(): void {}
+}
 
 /** Wraps a ChatModel and accumulates the wall time spent inside it. */
 class TimedModel implements ChatModel {
@@ -93,7 +133,7 @@ export async function run(): Promise<AgentBenchResult> {
       );
     }
     scripts.push(tok.encodeWithSpecials(`<think>Done.</think>Read ${STEPS} files.<|im_end|>`));
-    const session = new ScriptedEngineSession(scripts);
+    const session = new ReplaySession(scripts);
     const model = new TimedModel(new LocalChatModel({ name: "bench", contextWindow: 262_144, session, tokenizer: tok, template }));
     const agent = new Agent({ model, cwd: root, root, systemPrompt: "You are k2, a coding agent.", permissions: { mode: "ask" } });
 
