@@ -9,7 +9,10 @@ import { pathToFileURL } from "node:url";
 import { Tiktoken } from "tiktoken";
 import { K2Tokenizer } from "../src/chat/tokenizer.js";
 import { StreamDecoder } from "../src/chat/stream_decoder.js";
+import { loadChatTemplate } from "../src/chat/chat_template.js";
 import { splitForEncoding } from "../src/chat/encode_chunks.js";
+import type { ChatMessage } from "../src/chat/messages.js";
+import { encodePrompt } from "../src/chat/prompt_encoder.js";
 import { K2_PAT_STR } from "../src/chat/k2_pretokenizer.js";
 import { readTokenizerFiles } from "../src/chat/tokenizer_files.js";
 
@@ -76,6 +79,10 @@ export interface TokenizerBenchResult {
   streamDecodeMBps: number;
   /** Our ids equal tiktoken's for the whole text. */
   identical: boolean;
+  promptTokens: number;
+  /** Safe encoding of the 200-message conversation, cold and repeated. */
+  promptFirstMs: number;
+  promptAgainMs: number;
 }
 
 export async function run(): Promise<TokenizerBenchResult> {
@@ -116,6 +123,19 @@ export async function run(): Promise<TokenizerBenchResult> {
   });
   reference.free();
 
+  // A 200-message conversation of ~400 kB, encoded safely (render + markup/content split + BPE)
+  // the first time and again (as on the next turn, when only new messages are new).
+  const template = loadChatTemplate(VOCAB);
+  const messages: ChatMessage[] = [];
+  for (let i = 0; i < 200; i++) {
+    const content = text.slice(i * 2000, (i + 1) * 2000);
+    messages.push(i % 2 === 0 ? { role: "user", content } : { role: "assistant", content });
+  }
+  const conversation = { messages, addGenerationPrompt: true };
+  let promptTokens = 0;
+  const promptFirstMs = time(() => (promptTokens = encodePrompt(ours, template, conversation).length));
+  const promptAgainMs = median(Array.from({ length: ROUNDS }, () => time(() => encodePrompt(ours, template, conversation))));
+
   const result: TokenizerBenchResult = {
     inputBytes: Buffer.byteLength(text),
     tokens: ids.length,
@@ -126,6 +146,9 @@ export async function run(): Promise<TokenizerBenchResult> {
     decodeMBps: mb / (decodeMs / 1000),
     streamDecodeMBps: mb / (streamMs / 1000),
     identical,
+    promptTokens,
+    promptFirstMs,
+    promptAgainMs,
   };
   const f = (x: number): string => x.toFixed(2);
   console.log(`tokenizer: ${f(mb)} MB mixed English/Chinese/code → ${result.tokens} tokens (${f(result.inputBytes / result.tokens)} bytes/token)`);
@@ -133,6 +156,9 @@ export async function run(): Promise<TokenizerBenchResult> {
   console.log(`  ids identical to tiktoken's: ${identical ? "yes" : "NO"}`);
   console.log(`  encode: k2 ${f(result.oursMBps)} MB/s vs tiktoken package ${f(result.tiktokenMBps)} MB/s → ratio ${f(result.ratio)} (tiktoken = official Rust core in WASM)`);
   console.log(`  decode: ${f(result.decodeMBps)} MB/s; streaming decode (token by token): ${f(result.streamDecodeMBps)} MB/s`);
+  console.log(
+    `  chat prompt (200 messages, ${result.promptTokens} tokens, Jinja template): first ${result.promptFirstMs.toFixed(0)} ms, again ${result.promptAgainMs.toFixed(0)} ms`,
+  );
   return result;
 }
 
