@@ -150,7 +150,16 @@ export class Agent {
   }
 
   run(userText: string, signal?: AbortSignal): AsyncGenerator<AgentEvent> {
-    return this.exclusive(signal, (emit, sig) => this.drive(userText, emit, sig));
+    return this.exclusive(signal, async (emit, sig) => {
+      try {
+        await this.drive(userText, emit, sig);
+      } catch (err) {
+        // A failure outside the model and the tools (session file I/O, building the system
+        // prompt) still ends the turn the way front ends expect: an error event, then turn_end.
+        emit({ type: "error", message: err instanceof Error ? err.message : String(err), recoverable: false });
+        emit({ type: "turn_end", reason: "error" });
+      }
+    });
   }
 
   compact(focus?: string, signal?: AbortSignal): AsyncGenerator<AgentEvent> {

@@ -236,6 +236,15 @@ describe("agent loop", () => {
     }
   });
 
+  it("a session file that cannot be written ends the turn with an error event, not a crash", async () => {
+    const { SessionWriter } = await import("../../src/agent/session/session_store.js");
+    const session = SessionWriter.create(path.join(repo.root, "README.md", "not-a-dir"), { cwd: repo.root, model: { name: "m" }, sampling: {} });
+    const { agent } = agentFor([{ content: "never asked" }], { session });
+    const events = await collect(agent.run("hello"));
+    expect(events.at(-2)).toMatchObject({ type: "error", recoverable: false, message: expect.stringMatching(/cannot open session file/) });
+    expect(events.at(-1)).toEqual({ type: "turn_end", reason: "error" });
+  });
+
   it("refuses a second concurrent run", async () => {
     const { agent } = agentFor([{ content: "a" }, { content: "b" }]);
     const first = agent.run("one")[Symbol.asyncIterator]();

@@ -9,6 +9,8 @@ import { K2Error } from "../../errors.js";
 export const DEFAULT_COMPACT_THRESHOLD = 0.85;
 /** Share of the window the kept recent messages may take. */
 const KEEP_FRACTION = 0.25;
+/** A thinking model reasons before it answers: leave room for both. */
+const SUMMARY_MAX_TOKENS = 8192;
 /** Characters of older transcript shown to the summarizer per tool result. */
 const TOOL_RESULT_CHARS = 1500;
 
@@ -84,7 +86,7 @@ export async function compactMessages(options: {
     },
   ];
   let summary = "";
-  for await (const ev of model.stream({ messages: request, sampling: { ...options.sampling, maxTokens: Math.min(options.sampling.maxTokens ?? 4096, 4096) } }, options.signal)) {
+  for await (const ev of model.stream({ messages: request, sampling: { ...options.sampling, maxTokens: Math.min(options.sampling.maxTokens ?? SUMMARY_MAX_TOKENS, SUMMARY_MAX_TOKENS) } }, options.signal)) {
     if (ev.type === "content") summary += ev.text;
   }
   summary = summary.trim();
