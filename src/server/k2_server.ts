@@ -7,7 +7,7 @@ import type { ChatModel } from "../chat/chat_model.js";
 import { checkApiKey } from "./api_key_check.js";
 import { parseChatCompletionRequest } from "./chat_completion_request.js";
 import { newCompletionHeader } from "./completion_ids.js";
-import { runCompletion } from "./completion_run.js";
+import { runCompletion, type CompletionOutcome } from "./completion_run.js";
 import { GenerationQueue } from "./generation_queue.js";
 import { HttpError, sendHttpError } from "./http_error.js";
 import { JsonCompletion } from "./json_completion.js";
@@ -21,7 +21,7 @@ export interface K2ServerOptions {
   apiKey?: string;
   maxBodyBytes?: number; // default 8 MiB
   maxQueue?: number; // requests waiting behind the running one; default 16
-  /** One line per failed request (defaults to nothing). */
+  /** One line per finished or failed request (defaults to nothing). */
   log?: (line: string) => void;
 }
 
@@ -61,12 +61,19 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
     if (release === null) return;
     live.add(controller);
     const header = newCompletionHeader(parsed.model ?? model.name);
+    const t0 = performance.now();
+    const done = (o: CompletionOutcome): void =>
+      log(
+        `${header.id} ${parsed.stream ? "stream" : "json"} prompt=${o.usage.prompt_tokens} cached=${o.usage.prompt_tokens_details.cached_tokens} ` +
+          `generated=${o.usage.completion_tokens} finish=${o.cancelled ? "cancelled" : o.finishReason} ${Math.round(performance.now() - t0)} ms`,
+      );
     try {
       if (parsed.stream) {
         const sse = new SseCompletion(res, header);
         sse.open();
         try {
           const outcome = await runCompletion(model, parsed, controller.signal, sse);
+          done(outcome);
           sse.finish(outcome, parsed.includeUsage);
         } catch (err) {
           log(`chat completion ${header.id} failed mid-stream: ${(err as Error).message}`);
@@ -75,6 +82,7 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
       } else {
         const json = new JsonCompletion(header);
         const outcome = await runCompletion(model, parsed, controller.signal, json);
+        done(outcome);
         if (outcome.cancelled) return;
         sendJson(res, 200, json.body(outcome));
       }
