@@ -49,6 +49,32 @@ describe("loadCheckpointPlan on good checkpoints", () => {
     expect(plan.tensors["model.layers.2.mlp.experts.11.down_proj.weight_scale"]!.shape).toEqual([256, 4]);
   });
 
+  it("plans a checkpoint of the real K2 Thinking layout (62 sparse shards, headers only): 594 GB, 1.03 T params, 32.9 B active", async () => {
+    const dir = await writeSyntheticCheckpoint(join(root, "k2-scale"), {
+      hidden_size: 7168, num_hidden_layers: 61, first_k_dense_replace: 1, num_attention_heads: 64, q_lora_rank: 1536, kv_lora_rank: 512,
+      qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128, intermediate_size: 18432, moe_intermediate_size: 2048,
+      n_routed_experts: 384, num_experts_per_tok: 8, n_shared_experts: 1, vocab_size: 163840, bosId: 163584, eosId: 163586,
+      shards: 62, sparse: true,
+    });
+    try {
+      const { plan, info } = await loadCheckpointPlan(dir);
+      expect(plan.files).toHaveLength(62);
+      expect(Object.keys(plan.tensors)).toHaveLength(3 + 61 * 9 + 3 + 60 * (2 + 384 * 9 + 3));
+      // docs/k2-format.md: one expert ~24.8 MB, 60 x 384 experts ~571 GB, the rest ~23 GB, ~594 GB in all.
+      expect(info.bytes.perExpert).toBe(3 * (2048 * 7168 * 0.5 + 2048 * 224 * 2 + 8));
+      expect(info.bytes.experts / 1e9).toBeCloseTo(570.76, 1);
+      expect(info.bytes.dense / 1e9).toBeCloseTo(23.44, 1);
+      expect(info.bytes.total / 1e9).toBeCloseTo(594.2, 0);
+      expect(info.params.total / 1e12).toBeCloseTo(1.026, 2); // "1T total"
+      expect(info.params.activePerToken / 1e9).toBeCloseTo(32.9, 0); // "32B activated"
+      expect(info.kvBytesPerToken).toBe(61 * 576 * 4);
+      const last = plan.tensors["model.layers.60.mlp.experts.383.down_proj.weight_packed"]!;
+      expect(last).toMatchObject({ shape: [7168, 256], nbytes: 7168 * 256 * 4 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("takes run settings from flags over K2_CPU_MODE / K2_BACKEND, and rejects bad env values naming the variable", () => {
     expect(resolvePlanOptions({}, { K2_CPU_MODE: "fast", K2_BACKEND: "metal-emu" })).toMatchObject({ cpuMode: "fast", backend: "metal-emu" });
     expect(resolvePlanOptions({ cpuMode: "exact", backend: "cpu" }, { K2_CPU_MODE: "fast", K2_BACKEND: "metal-emu" })).toMatchObject({ cpuMode: "exact", backend: "cpu" });

@@ -34,13 +34,16 @@ export async function readShardIndex(dir: string): Promise<ShardIndex> {
   const files: string[] = [];
   const fileIndex = new Map<string, number>();
   const tensorFile = new Map<string, number>();
-  for (const [tensor, file] of Object.entries(map as Record<string, unknown>)) {
-    // Shards live in the checkpoint directory itself; a path elsewhere is a corrupt or hostile index.
-    if (typeof file !== "string" || file.length === 0 || basename(file) !== file || file === "." || file === "..") {
-      throw new CheckpointError(indexPath, `weight_map["${tensor}"] must be a shard file name in the checkpoint directory (got ${JSON.stringify(file)})`);
-    }
-    let i = fileIndex.get(file);
+  const entries = map as Record<string, unknown>;
+  for (const tensor in entries) {
+    const file = entries[tensor];
+    // 200k tensors name ~62 files: validate each distinct name once.
+    let i = typeof file === "string" ? fileIndex.get(file) : undefined;
     if (i === undefined) {
+      // Shards live in the checkpoint directory itself; a path elsewhere is a corrupt or hostile index.
+      if (typeof file !== "string" || file.length === 0 || basename(file) !== file || file === "." || file === "..") {
+        throw new CheckpointError(indexPath, `weight_map["${tensor}"] must be a shard file name in the checkpoint directory (got ${JSON.stringify(file)})`);
+      }
       i = files.length;
       files.push(join(dir, file));
       fileIndex.set(file, i);

@@ -19,6 +19,12 @@ export interface SyntheticCheckpointSpec extends Partial<NativeModelConfig> {
   eosId?: number;
   /** Directory whose tiktoken.model / tokenizer_config.json / chat_template.jinja are copied. */
   tokenizerDir?: string;
+  /**
+   * Headers only: each shard's data section is a hole of the right size (a sparse file), so a
+   * checkpoint of the real K2's 594 GB layout takes no disk and seconds to write. For loader tests;
+   * its weights read as zeros.
+   */
+  sparse?: boolean;
 }
 
 /** Tiny-fixture-sized defaults (K2 layout: first layer dense, YaRN, sigmoid routing with bias). */
@@ -233,10 +239,15 @@ function headerFor(tensors: ExpectedTensor[]): { header: Buffer; dataBytes: numb
   return { header, dataBytes: off };
 }
 
-async function writeShard(path: string, tensors: ExpectedTensor[], c: NativeModelConfig, seed: number): Promise<number> {
+async function writeShard(path: string, tensors: ExpectedTensor[], c: NativeModelConfig, seed: number, sparse: boolean): Promise<number> {
   const { header, dataBytes } = headerFor(tensors);
   const fh = await open(path, "wx");
   try {
+    if (sparse) {
+      await fh.write(header, 0, header.length, 0);
+      await fh.truncate(header.length + dataBytes);
+      return dataBytes;
+    }
     let pos = 0;
     const write = async (b: Uint8Array) => {
       let done = 0;
@@ -283,7 +294,7 @@ export async function writeSyntheticCheckpoint(dirArg: string, spec: SyntheticCh
     let total = 0;
     for (let i = 0; i < groups.length; i++) {
       const name = shardCount === 0 ? SINGLE_FILE : `model-${String(i + 1).padStart(5, "0")}-of-${String(groups.length).padStart(5, "0")}.safetensors`;
-      total += await writeShard(join(tmp, name), groups[i]!, c, seed);
+      total += await writeShard(join(tmp, name), groups[i]!, c, seed, spec.sparse ?? false);
       for (const t of groups[i]!) weightMap[t.name] = name;
     }
     const cfg = syntheticConfigJson(spec);
