@@ -1,27 +1,39 @@
 // Byte-level BPE by rank, as tiktoken's core does it, in plain JavaScript: the pre-tokenizer runs
-// as a V8 regex (JIT-compiled; faster than fancy-regex in WASM), then each piece is
-// merged pair by pair, lowest rank first, leftmost on ties. Byte strings are "binary strings"
-// (one char per byte, 0..255) so Map lookups stay cheap; pieces seen before come from a cache.
-// Identity with tiktoken is checked by tests (random multi-script text) and by the benchmark.
+// as a V8 regex (JIT-compiled; faster than fancy-regex in WASM), then each piece's UTF-8 bytes are
+// merged pair by pair, lowest rank first, leftmost on ties. The vocabulary lives in typed arrays
+// (all token bytes in one buffer, an open-addressing hash table over them) so loading 163,584 ranks
+// allocates no per-token objects; pieces seen before come from a cache.
+// Identity with tiktoken is checked by tests (every code point's class, random multi-script text,
+// long pieces) and by the benchmark.
 
 const NO_RANK = 0x7fffffff;
 const CACHE_LIMIT = 65_536;
+/** Pieces longer than this many bytes merge through the heap. */
+const LONG_PIECE = 256;
+/** Heap keys are rank * KEY_SPAN + start; starts stay below it (a piece is at most ~200 kB). */
+const KEY_SPAN = 2 ** 24;
+
+const BASE64 = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) BASE64["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i;
 
 export class BpeCore {
-  /** byte string → rank */
-  private readonly ranks: Map<string, number>;
-  /** rank → byte string */
-  private readonly tokens: string[];
+  /** All tokens' bytes, back to back; token r is bytes[offsets[r] .. offsets[r+1]). */
+  private readonly bytes: Uint8Array;
+  private readonly offsets: Uint32Array;
+  /** Open addressing: slot → rank, or -1. */
+  private readonly table: Int32Array;
+  private readonly mask: number;
   private readonly pattern: RegExp;
   private readonly cache = new Map<string, number[]>();
   private readonly utf8 = new TextEncoder();
-  private scratch = new Uint8Array(1024);
+  private piece = new Uint8Array(1024);
 
   /** @param ranksText tiktoken.model text: `base64 rank` per line, ranks 0..n-1 in order.
    *  Throws an Error naming the line when the text is not that. */
   constructor(ranksText: string, patternJs: string) {
-    this.ranks = new Map();
-    this.tokens = [];
+    const bytes = new Uint8Array(ranksText.length); // decoded base64 is always shorter
+    const offsets: number[] = [0];
+    let used = 0;
     let start = 0;
     let line = 0;
     while (start < ranksText.length) {
@@ -30,33 +42,48 @@ export class BpeCore {
       line++;
       const stop = ranksText.charCodeAt(end - 1) === 13 ? end - 1 : end;
       if (stop > start) {
+        const rank = offsets.length - 1;
         const space = ranksText.indexOf(" ", start);
-        const rank = space === -1 || space >= stop ? NaN : Number(ranksText.slice(space + 1, stop));
-        if (rank !== this.tokens.length) {
-          throw new Error(`line ${line}: expected "<base64 token> ${this.tokens.length}" (ranks must be contiguous from 0)`);
+        if (space === -1 || space >= stop || !digitsEqual(ranksText, space + 1, stop, rank)) {
+          throw new Error(`line ${line}: expected "<base64 token> ${rank}" (ranks must be contiguous from 0)`);
         }
-        let bytes: string;
-        try {
-          // atob yields exactly the byte string we key on, and is the fastest decoder in Node.
-          bytes = atob(ranksText.slice(start, space));
-        } catch {
-          throw new Error(`line ${line}: the token is not valid base64`);
-        }
-        if (bytes === "" || this.ranks.has(bytes)) throw new Error(`line ${line}: empty or repeated token`);
-        this.ranks.set(bytes, rank);
-        this.tokens.push(bytes);
+        const n = decodeBase64(ranksText, start, space, bytes, used);
+        if (n <= 0) throw new Error(`line ${line}: the token is not valid base64`);
+        used += n;
+        offsets.push(used);
       }
       start = end + 1;
     }
+    this.bytes = bytes.subarray(0, used);
+    this.offsets = Uint32Array.from(offsets);
+    const count = offsets.length - 1;
+    let size = 1024;
+    while (size < count * 2) size *= 2;
+    this.table = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+    for (let r = 0; r < count; r++) {
+      const a = this.offsets[r]!;
+      const b = this.offsets[r + 1]!;
+      let slot = hashRange(this.bytes, a, b) & this.mask;
+      for (;;) {
+        const other = this.table[slot]!;
+        if (other === -1) break;
+        if (this.sameBytes(other, this.bytes, a, b)) throw new Error(`token ${r} repeats token ${other}`);
+        slot = (slot + 1) & this.mask;
+      }
+      this.table[slot] = r;
+    }
+    const one = new Uint8Array(1);
     for (let b = 0; b < 256; b++) {
+      one[0] = b;
       // Every text must be encodable: each single byte needs a rank of its own.
-      if (!this.ranks.has(String.fromCharCode(b))) throw new Error(`the vocabulary has no token for the single byte 0x${b.toString(16).padStart(2, "0")}`);
+      if (this.rankOf(one, 0, 1) === NO_RANK) throw new Error(`the vocabulary has no token for the single byte 0x${b.toString(16).padStart(2, "0")}`);
     }
     this.pattern = new RegExp(patternJs, "gv");
   }
 
   get size(): number {
-    return this.tokens.length;
+    return this.offsets.length - 1;
   }
 
   /** Ordinary BPE of `text` (no special tokens), appended to `out`. */
@@ -74,49 +101,76 @@ export class BpeCore {
         for (let i = 0; i < cached.length; i++) out.push(cached[i]!);
         continue;
       }
-      const ids = this.encodePiece(this.toBytes(piece));
+      const ids = this.encodePiece(this.pieceBytes(piece));
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(piece, ids);
       for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
     }
   }
 
-  /** The byte string of a rank (undefined outside the vocabulary). */
-  tokenByteString(id: number): string | undefined {
-    return this.tokens[id];
+  /** The bytes of a rank (a view: do not modify), or undefined outside the vocabulary. */
+  tokenBytes(id: number): Uint8Array | undefined {
+    if (!(id >= 0 && id < this.offsets.length - 1)) return undefined;
+    return this.bytes.subarray(this.offsets[id]!, this.offsets[id + 1]!);
   }
 
-  // UTF-8 bytes of a piece as a binary string; ASCII pieces already are one.
-  private toBytes(piece: string): string {
-    let ascii = true;
-    for (let i = 0; i < piece.length; i++) {
-      if (piece.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
-      }
+  /** The bytes of a run of ranks (all must be valid). */
+  concatBytes(ids: readonly number[]): Uint8Array {
+    let n = 0;
+    for (const id of ids) n += this.offsets[id + 1]! - this.offsets[id]!;
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const id of ids) {
+      const a = this.offsets[id]!;
+      const b = this.offsets[id + 1]!;
+      out.set(this.bytes.subarray(a, b), at);
+      at += b - a;
     }
-    if (ascii) return piece;
-    if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3);
-    const n = this.utf8.encodeInto(piece, this.scratch).written;
-    let s = "";
-    for (let i = 0; i < n; i++) s += String.fromCharCode(this.scratch[i]!);
-    return s;
+    return out;
   }
 
-  private encodePiece(bytes: string): number[] {
-    const whole = this.ranks.get(bytes);
-    if (whole !== undefined) return [whole];
-    if (bytes.length > LONG_PIECE) return this.encodeLongPiece(bytes);
-    const ranks = this.ranks;
-    const n = bytes.length;
+  // UTF-8 of a piece into the reusable buffer; returns its length.
+  private pieceBytes(piece: string): number {
+    if (this.piece.length < piece.length * 3) this.piece = new Uint8Array(piece.length * 3);
+    const buf = this.piece;
+    for (let i = 0; i < piece.length; i++) {
+      const c = piece.charCodeAt(i);
+      if (c > 0x7f) return this.utf8.encodeInto(piece, buf).written;
+      buf[i] = c;
+    }
+    return piece.length;
+  }
+
+  private rankOf(buf: Uint8Array, a: number, b: number): number {
+    let slot = hashRange(buf, a, b) & this.mask;
+    for (;;) {
+      const r = this.table[slot]!;
+      if (r === -1) return NO_RANK;
+      if (this.sameBytes(r, buf, a, b)) return r;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private sameBytes(rank: number, buf: Uint8Array, a: number, b: number): boolean {
+    const s = this.offsets[rank]!;
+    if (this.offsets[rank + 1]! - s !== b - a) return false;
+    const bytes = this.bytes;
+    for (let i = 0; i < b - a; i++) if (bytes[s + i] !== buf[a + i]) return false;
+    return true;
+  }
+
+  private encodePiece(n: number): number[] {
+    const buf = this.piece;
+    const whole = this.rankOf(buf, 0, n);
+    if (whole !== NO_RANK) return [whole];
+    if (n > LONG_PIECE) return this.encodeLongPiece(n);
     // starts[k] is where part k begins; pair[k] the rank of merging parts k and k+1.
     const starts: number[] = new Array(n + 1);
     const pair: number[] = new Array(n);
     for (let i = 0; i <= n; i++) starts[i] = i;
-    for (let i = 0; i < n - 1; i++) pair[i] = ranks.get(bytes.slice(i, i + 2)) ?? NO_RANK;
+    for (let i = 0; i < n - 1; i++) pair[i] = this.rankOf(buf, i, i + 2);
     pair[n - 1] = NO_RANK;
     let parts = n; // live entries in starts[0..parts] (starts[parts] === n)
-    const rankOf = (k: number): number => (k + 2 <= parts ? (ranks.get(bytes.slice(starts[k]!, starts[k + 2]!)) ?? NO_RANK) : NO_RANK);
     for (;;) {
       let min = NO_RANK;
       let at = -1;
@@ -131,11 +185,11 @@ export class BpeCore {
       starts.splice(at + 1, 1);
       pair.splice(at + 1, 1);
       parts--;
-      pair[at] = rankOf(at);
-      if (at > 0) pair[at - 1] = rankOf(at - 1);
+      pair[at] = at + 2 <= parts ? this.rankOf(buf, starts[at]!, starts[at + 2]!) : NO_RANK;
+      if (at > 0) pair[at - 1] = this.rankOf(buf, starts[at - 1]!, starts[at + 1]!);
     }
     const ids: number[] = new Array(parts);
-    for (let k = 0; k < parts; k++) ids[k] = ranks.get(bytes.slice(starts[k]!, starts[k + 1]!))!;
+    for (let k = 0; k < parts; k++) ids[k] = this.rankOf(buf, starts[k]!, starts[k + 1]!);
     return ids;
   }
 
@@ -144,9 +198,8 @@ export class BpeCore {
   // (rank, start) so the lowest rank wins and ties go to the leftmost pair, as in the scan. A heap
   // entry is stale once its part is merged away or its pair's rank changed; merging only ever
   // lengthens a pair's bytes, so a part never gets an old rank back and the check is exact.
-  private encodeLongPiece(bytes: string): number[] {
-    const ranks = this.ranks;
-    const n = bytes.length;
+  private encodeLongPiece(n: number): number[] {
+    const buf = this.piece;
     const next = new Int32Array(n + 1);
     const prev = new Int32Array(n + 1);
     const pair = new Int32Array(n).fill(NO_RANK);
@@ -158,8 +211,7 @@ export class BpeCore {
     }
     const rankAt = (i: number): number => {
       const j = next[i]!;
-      if (j >= n) return NO_RANK;
-      return ranks.get(bytes.slice(i, next[j]!)) ?? NO_RANK;
+      return j >= n ? NO_RANK : this.rankOf(buf, i, next[j]!);
     };
     for (let i = 0; i < n - 1; i++) {
       pair[i] = rankAt(i);
@@ -183,15 +235,51 @@ export class BpeCore {
       }
     }
     const ids: number[] = [];
-    for (let i = 0; i < n; i = next[i]!) ids.push(ranks.get(bytes.slice(i, next[i]!))!);
+    for (let i = 0; i < n; i = next[i]!) ids.push(this.rankOf(buf, i, next[i]!));
     return ids;
   }
 }
 
-/** Pieces longer than this many bytes merge through the heap. */
-const LONG_PIECE = 256;
-/** Heap keys are rank * KEY_SPAN + start; starts stay below it (a piece is at most ~100 kB). */
-const KEY_SPAN = 2 ** 24;
+// FNV-1a over a byte range.
+function hashRange(buf: Uint8Array, a: number, b: number): number {
+  let h = 0x811c9dc5;
+  for (let i = a; i < b; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+// Whether text[a..b) is the decimal number `n` (no sign, no leading zeros beyond "0").
+function digitsEqual(text: string, a: number, b: number, n: number): boolean {
+  if (b <= a || b - a > 10) return false;
+  let v = 0;
+  for (let i = a; i < b; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    v = v * 10 + d;
+  }
+  return v === n && (b - a === 1 || text.charCodeAt(a) !== 48);
+}
+
+// Decodes standard base64 text[a..b) into out[at..]; returns the byte count, or -1 if malformed.
+function decodeBase64(text: string, a: number, b: number, out: Uint8Array, at: number): number {
+  let end = b;
+  while (end > a && text.charCodeAt(end - 1) === 61) end--; // '=' padding
+  if ((b - a) % 4 !== 0 || b - end > 2) return -1;
+  let acc = 0;
+  let bits = 0;
+  let n = 0;
+  for (let i = a; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? BASE64[c]! : -1;
+    if (v < 0) return -1;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at + n++] = (acc >> bits) & 0xff;
+    }
+  }
+  return n;
+}
 
 class MinHeap {
   private items: number[] = [];

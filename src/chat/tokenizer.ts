@@ -183,16 +183,16 @@ export class K2Tokenizer {
     if (!Number.isInteger(id) || id < 0 || id >= this.baseVocabSize) {
       throw new RangeError(`token id ${id} is not an ordinary token (0..${this.baseVocabSize - 1})`);
     }
-    return Buffer.from(this.core.tokenByteString(id)!, "latin1");
+    return this.core.tokenBytes(id)!.slice();
   }
 
   /** Decodes ids to text; special ids render as their names, invalid UTF-8 as U+FFFD. */
   decode(ids: readonly number[]): string {
     let text = "";
-    let run = "";
+    let run: number[] = [];
     const flush = (): void => {
-      if (run !== "") text += this.textDecoder.decode(Buffer.from(run, "latin1"));
-      run = "";
+      if (run.length > 0) text += this.textDecoder.decode(this.core.concatBytes(run));
+      run = [];
     };
     for (const id of ids) {
       const name = this.idToName.get(id);
@@ -203,7 +203,7 @@ export class K2Tokenizer {
         if (!Number.isInteger(id) || id < 0 || id >= this.baseVocabSize) {
           throw new RangeError(`token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`);
         }
-        run += this.core.tokenByteString(id)!;
+        run.push(id);
       }
     }
     flush();
