@@ -254,4 +254,18 @@ describe("tokenizer directory errors", () => {
     writeFileSync(join(dir, "tokenizer_config.json"), "{}");
     expect(() => loadTokenizer(dir)).toThrow(/line 8: expected/);
   });
+
+  it.each([
+    ["a repeated token", (lines: string[]) => lines.push(`${Buffer.from([65]).toString("base64")} 256`), /token 256 repeats token 65/],
+    ["bad base64", (lines: string[]) => (lines[3] = "@@@= 3"), /line 4: the token is not valid base64/],
+    ["a missing single byte", (lines: string[]) => (lines[9] = `${Buffer.from("ab").toString("base64")} 9`), /no token for the single byte 0x09/],
+  ])("rejects a rank file with %s", (_name, spoil, message) => {
+    const dir = mkdtempSync(join(tmpdir(), "k2-tok-"));
+    const lines = Array.from({ length: 256 }, (_, i) => `${Buffer.from([i]).toString("base64")} ${i}`);
+    spoil(lines);
+    writeFileSync(join(dir, "tiktoken.model"), lines.join("\n"));
+    writeFileSync(join(dir, "tokenizer_config.json"), "{}");
+    expect(() => loadTokenizer(dir)).toThrow(CheckpointError);
+    expect(() => loadTokenizer(dir)).toThrow(message);
+  });
 });
