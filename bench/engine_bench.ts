@@ -19,7 +19,6 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { writeSyntheticCheckpoint, type SyntheticCheckpointSpec } from "../src/engine/checkpoint/synthetic_checkpoint.js";
 import { loadCheckpointPlan } from "../src/engine/checkpoint/load_checkpoint_plan.js";
-import { readCheckpointConfig } from "../src/engine/checkpoint/checkpoint_config.js";
 import { weightTraffic, type WeightTraffic } from "../src/engine/checkpoint/model_info.js";
 import { openEngine } from "../src/engine/open_engine.js";
 import { loadAddon } from "../src/engine/native_addon.js";
@@ -95,8 +94,8 @@ export async function run(): Promise<EngineBenchResult> {
   const reps = Number(process.env.K2_BENCH_REPS ?? 3);
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`K2_BENCH_REPS must be a whole number >= 1 (got ${process.env.K2_BENCH_REPS})`);
   const dir = await ensureBenchCheckpoint();
-  const { info, tensors } = await loadCheckpointPlan(dir, { threads: THREADS });
-  const traffic = weightTraffic(await readCheckpointConfig(dir), tensors);
+  const { info, tensors, config } = await loadCheckpointPlan(dir, { threads: THREADS });
+  const traffic = weightTraffic(config, tensors);
   const memoryGBps = loadAddon().measureMemoryBandwidth(BANDWIDTH_BUFFER, THREADS);
 
   console.log(`engine: ${dir}`);

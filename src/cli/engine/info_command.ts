@@ -1,6 +1,5 @@
 // k2 info: what a checkpoint is and what running it costs, from config.json and the shard headers only.
 import { loadCheckpointPlan } from "../../engine/checkpoint/load_checkpoint_plan.js";
-import { readCheckpointConfig } from "../../engine/checkpoint/checkpoint_config.js";
 import { weightTraffic } from "../../engine/checkpoint/model_info.js";
 import { parseIntFlag } from "./engine_flags.js";
 import { writeStdout } from "./stdout.js";
@@ -17,9 +16,8 @@ const fmtParams = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : `${(n
 
 export async function runInfoCommand(flags: InfoFlags): Promise<void> {
   const context = parseIntFlag("--context", flags.context, 1, 1 << 30)!;
-  const { info, plan, tensors, generation } = await loadCheckpointPlan(flags.model, {});
-  const cfg = await readCheckpointConfig(info.dir);
-  const traffic = weightTraffic(cfg, tensors);
+  const { info, plan, tensors, generation, config } = await loadCheckpointPlan(flags.model, {});
+  const traffic = weightTraffic(config, tensors);
   const kvBytes = info.kvBytesPerToken * context;
   const memory = {
     // Everything mapped: what a machine with enough RAM holds once every expert has been touched.

@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { CheckpointError } from "../../errors.js";
 import type { ModelInfo, SamplingOptions } from "../types.js";
 import type { NativeLoadPlan, NativeTensorEntry } from "../native_api.js";
-import { readCheckpointConfig } from "./checkpoint_config.js";
+import { readCheckpointConfig, type CheckpointConfig } from "./checkpoint_config.js";
 import { readQuantizationScheme } from "./quantization_config.js";
 import { readShardIndex } from "./shard_index.js";
 import { readSafetensorsHeader, type SafetensorsHeader } from "./safetensors_header.js";
@@ -22,6 +22,7 @@ export interface CheckpointPlan {
   generation: SamplingOptions;
   /** The tensor list the plan was checked against (for byte accounting). */
   tensors: ExpectedTensor[];
+  config: CheckpointConfig;
 }
 
 /** Headers are small reads; a few in flight hide disk latency without opening 62 files at once. */
@@ -107,5 +108,5 @@ export async function loadCheckpointPlan(dirArg: string, opts: PlanOptions = {})
   const plan: NativeLoadPlan = { config: cfg.native, files, tensors, ...runOpts };
   const info = buildModelInfo(dir, cfg, wanted);
   const generation = await readGenerationConfig(dir, cfg.native.vocab_size, cfg.eosIds);
-  return { plan, info, generation, tensors: wanted };
+  return { plan, info, generation, tensors: wanted, config: cfg };
 }
