@@ -70,6 +70,7 @@ export function ChatApp(props: ChatAppProps) {
   const [busy, setBusy] = useState(false);
 
   const queue = useRef<AgentEvent[]>([]);
+  const arrivals = useRef<number[]>([]);
   const abort = useRef<AbortController | null>(null);
   const queuedPrompt = useRef<string | null>(null);
   const lastCtrlC = useRef(0);
@@ -98,8 +99,10 @@ export function ChatApp(props: ChatAppProps) {
   const flushEvents = useCallback(() => {
     if (queue.current.length === 0) return;
     const batch = queue.current;
+    const times = arrivals.current;
     queue.current = [];
-    setTranscript((t) => applyAgentEvents(t, batch, Date.now()));
+    arrivals.current = [];
+    setTranscript((t) => applyAgentEvents(t, batch, times));
   }, []);
 
   const notice = useCallback((text: string, tone: "info" | "warn" | "error" = "info") => {
@@ -118,14 +121,15 @@ export function ChatApp(props: ChatAppProps) {
         try {
           for await (const ev of stream(controller.signal)) {
             queue.current.push(ev);
+            arrivals.current.push(Date.now());
             if (ev.type === "permission_request") {
               setPermissionIndex(0);
               flushEvents();
             }
           }
         } catch (err) {
-          queue.current.push({ type: "error", message: err instanceof Error ? err.message : String(err), recoverable: true });
-          queue.current.push({ type: "turn_end", reason: "error" });
+          queue.current.push({ type: "error", message: err instanceof Error ? err.message : String(err), recoverable: true }, { type: "turn_end", reason: "error" });
+          arrivals.current.push(Date.now(), Date.now());
         } finally {
           clearInterval(timer);
           flushEvents();
@@ -353,6 +357,14 @@ export function ChatApp(props: ChatAppProps) {
     if (key.backspace || (key.delete && ch === "")) return setInput(edit.backspace(input));
     if (key.delete) return setInput(edit.deleteForward(input));
     if (key.ctrl || key.meta || ch === "") return;
+    if (!pasting.current && ch.length > 1 && /[\r\n]$/.test(ch)) {
+      // Typed-ahead text and Enter arriving in one read (fast typists, tmux send-keys): the
+      // final CR submits; earlier ones are newlines of an unbracketed paste.
+      const text = edit.insert(input, ch.slice(0, -1)).text;
+      setInput(edit.EMPTY_INPUT);
+      submit(text);
+      return;
+    }
     setPaletteIndex(0);
     setInput(edit.insert(input, ch));
   };

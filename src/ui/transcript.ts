@@ -149,10 +149,10 @@ function clone(state: TranscriptState): TranscriptState {
   return { ...state, done: [...state.done], live: state.live.map((i) => ({ ...i })), todos: state.todos };
 }
 
-/** Folds a batch of events (the UI applies them at most ~30 times a second). */
-export function applyAgentEvents(state: TranscriptState, events: readonly AgentEvent[], now: number): TranscriptState {
+/** Folds a batch of events (the UI applies them at most ~20 times a second); `now` is one time or each event's arrival time. */
+export function applyAgentEvents(state: TranscriptState, events: readonly AgentEvent[], now: number | readonly number[]): TranscriptState {
   const next = clone(state);
-  for (const ev of events) applyOne(next, ev, now);
+  events.forEach((ev, i) => applyOne(next, ev, typeof now === "number" ? now : (now[i] ?? Date.now())));
   flush(next);
   return next;
 }
@@ -224,7 +224,7 @@ function applyOne(state: TranscriptState, ev: AgentEvent, now: number): void {
     case "message":
       return; // the transcript is built from the streamed events; messages are the agent's record
     case "error":
-      state.live.push({ kind: "notice", id: newId(state, "n"), tone: "error", text: ev.message });
+      state.live.push({ kind: "notice", id: newId(state, "n"), tone: ev.recoverable ? "warn" : "error", text: ev.message });
       return;
     case "turn_end":
       for (const item of state.live) {
