@@ -119,12 +119,11 @@ export class BpeCore {
     let n = 0;
     for (const id of ids) n += this.offsets[id + 1]! - this.offsets[id]!;
     const out = new Uint8Array(n);
+    const bytes = this.bytes;
     let at = 0;
     for (const id of ids) {
-      const a = this.offsets[id]!;
-      const b = this.offsets[id + 1]!;
-      out.set(this.bytes.subarray(a, b), at);
-      at += b - a;
+      // Tokens are a few bytes long: a plain loop beats creating a subarray per token.
+      for (let i = this.offsets[id]!, b = this.offsets[id + 1]!; i < b; i++) out[at++] = bytes[i]!;
     }
     return out;
   }
