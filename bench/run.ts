@@ -9,6 +9,7 @@ const SUITES: Record<string, Suite> = {
   tokenizer: () => import("./tokenizer_bench.js"),
   agent: () => import("./agent_bench.js"),
   engine: () => import("./engine_bench.js"),
+  server: () => import("./server_bench.js"),
 };
 
 export async function runSuites(names: string[]): Promise<number> {
