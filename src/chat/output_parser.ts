@@ -50,7 +50,10 @@ export class K2OutputParser {
    *   calls in earlier messages): K2 numbers calls `functions.NAME:IDX` across the whole dialog.
    * @param stopIds ids that end the turn (defaults to the tokenizer's `<|im_end|>`/[EOS]).
    */
-  constructor(tokenizer: K2Tokenizer, options: { firstToolIndex?: number; stopIds?: readonly number[] } = {}) {
+  constructor(
+    private readonly tokenizer: K2Tokenizer,
+    options: { firstToolIndex?: number; stopIds?: readonly number[] } = {},
+  ) {
     this.decoder = new StreamDecoder(tokenizer);
     const id = (name: string): number | undefined => tokenizer.findSpecialId(name);
     this.m = {
@@ -64,10 +67,7 @@ export class K2OutputParser {
       stops: new Set(options.stopIds ?? tokenizer.stopIds),
     };
     this.nextIndex = options.firstToolIndex ?? 0;
-    this.isSpecial = (t) => tokenizer.isSpecial(t);
   }
-
-  private readonly isSpecial: (id: number) => boolean;
 
   /** True once a stop token (`<|im_end|>`, [EOS]) was seen; later tokens are ignored. */
   get turnEnded(): boolean {
@@ -82,7 +82,7 @@ export class K2OutputParser {
   push(id: number): ParsedEvent[] {
     const out: ParsedEvent[] = [];
     if (this.state === "done") return out;
-    if (!this.isSpecial(id)) {
+    if (!this.tokenizer.isSpecial(id)) {
       this.text(this.decoder.push(id), out);
       return out;
     }

@@ -118,13 +118,18 @@ export class K2Tokenizer {
   // A conversation is re-encoded every turn, and all but its newest messages encode to the same
   // ids as last time: whole text segments are remembered (looking one up costs a hash, not a BPE).
   private readonly segmentCache = new Map<string, number[]>();
+  private segmentCacheChars = 0;
   private encodeCached(text: string, out: number[]): void {
     let ids = this.segmentCache.get(text);
     if (ids === undefined) {
       ids = [];
       this.core.encodeInto(text, ids);
-      if (this.segmentCache.size >= SEGMENT_CACHE_ENTRIES) this.segmentCache.clear();
+      if (this.segmentCache.size >= SEGMENT_CACHE_ENTRIES || this.segmentCacheChars + text.length > SEGMENT_CACHE_CHARS) {
+        this.segmentCache.clear();
+        this.segmentCacheChars = 0;
+      }
       this.segmentCache.set(text, ids);
+      this.segmentCacheChars += text.length;
     }
     for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
   }
@@ -214,6 +219,7 @@ export class K2Tokenizer {
 
 const SEGMENT_CACHE_MIN_CHARS = 256;
 const SEGMENT_CACHE_ENTRIES = 4096;
+const SEGMENT_CACHE_CHARS = 16 * 1024 * 1024;
 
 const cache = new Map<string, K2Tokenizer>();
 
