@@ -123,6 +123,7 @@ export function ChatApp(props: ChatAppProps) {
             queue.current.push(ev);
             arrivals.current.push(Date.now());
             if (ev.type === "permission_request") {
+              permissionIndexRef.current = 0;
               setPermissionIndex(0);
               flushEvents();
             }
@@ -232,10 +233,35 @@ export function ChatApp(props: ChatAppProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
+  const inputRef = useRef(input);
+  const setBuf = (b: edit.InputBuffer) => {
+    inputRef.current = b;
+    setInput(b);
+  };
+  const paletteIndexRef = useRef(paletteIndex);
+  const setPalette = (i: number) => {
+    paletteIndexRef.current = i;
+    setPaletteIndex(i);
+  };
+  const permissionIndexRef = useRef(permissionIndex);
+  const setPermission = (i: number) => {
+    permissionIndexRef.current = i;
+    setPermissionIndex(i);
+  };
+  const transcriptRef = useRef(transcript);
+  transcriptRef.current = transcript;
+  const busyRef = useRef(busy);
+  busyRef.current = busy;
   const palette = busy || transcript.permission !== undefined ? [] : matchSlashCommands(input.text);
   const paletteSel = Math.min(paletteIndex, Math.max(0, palette.length - 1));
 
   const onKey = (ch: string, key: Key) => {
+    // Keys can arrive faster than React re-renders: read and write the buffer through a ref so
+    // no keystroke edits a stale copy.
+    const input = inputRef.current;
+    const palette = busyRef.current || transcriptRef.current.permission !== undefined ? [] : matchSlashCommands(input.text);
+    const paletteSel = Math.min(paletteIndexRef.current, Math.max(0, palette.length - 1));
+    const transcript = transcriptRef.current;
     if (ch === "[200~") {
       pasting.current = true;
       return;
@@ -256,11 +282,12 @@ export function ChatApp(props: ChatAppProps) {
         } catch (err) {
           notice(err instanceof Error ? err.message : String(err), "error");
         }
+        transcriptRef.current = clearPermission(transcriptRef.current);
         setTranscript((t) => clearPermission(t));
       };
-      if (key.upArrow) setPermissionIndex((i) => (i + PERMISSION_CHOICES.length - 1) % PERMISSION_CHOICES.length);
-      else if (key.downArrow) setPermissionIndex((i) => (i + 1) % PERMISSION_CHOICES.length);
-      else if (key.return) decide(permissionIndex);
+      if (key.upArrow) setPermission((permissionIndexRef.current + PERMISSION_CHOICES.length - 1) % PERMISSION_CHOICES.length);
+      else if (key.downArrow) setPermission((permissionIndexRef.current + 1) % PERMISSION_CHOICES.length);
+      else if (key.return) decide(permissionIndexRef.current);
       else if (key.escape) decide(PERMISSION_CHOICES.length - 1);
       else if (/^[1-4]$/.test(ch)) decide(Number(ch) - 1);
       else if (key.ctrl && ch === "c") cancel();
@@ -270,7 +297,7 @@ export function ChatApp(props: ChatAppProps) {
 
     if (key.ctrl && ch === "c") {
       if (input.text !== "") {
-        setInput(edit.EMPTY_INPUT);
+        setBuf(edit.EMPTY_INPUT);
         return;
       }
       if (abort.current !== null) {
@@ -288,12 +315,12 @@ export function ChatApp(props: ChatAppProps) {
     }
     if (key.ctrl && ch === "d") {
       if (input.text === "") quit();
-      else setInput(edit.deleteForward(input));
+      else setBuf(edit.deleteForward(input));
       return;
     }
     if (key.escape) {
       if (abort.current !== null) cancel();
-      else if (input.text.startsWith("/")) setInput(edit.EMPTY_INPUT);
+      else if (input.text.startsWith("/")) setBuf(edit.EMPTY_INPUT);
       return;
     }
     if (key.tab && key.shift) {
@@ -312,61 +339,61 @@ export function ChatApp(props: ChatAppProps) {
     }
     const newline = (key.return && (key.shift || key.meta || pasting.current)) || ch === "\n" || (key.ctrl && ch === "j");
     if (newline) {
-      setInput(edit.insert(input, "\n"));
+      setBuf(edit.insert(input, "\n"));
       return;
     }
     if (key.return) {
       if (input.text.slice(0, input.cursor).endsWith("\\")) {
-        setInput(edit.insert(edit.backspace(input), "\n"));
+        setBuf(edit.insert(edit.backspace(input), "\n"));
         return;
       }
       const chosen = palette[paletteSel];
       if (chosen !== undefined && input.text !== `/${chosen.name}`) {
-        setInput(edit.EMPTY_INPUT);
+        setBuf(edit.EMPTY_INPUT);
         submit(`/${chosen.name}`);
         return;
       }
       const text = input.text;
-      setInput(edit.EMPTY_INPUT);
+      setBuf(edit.EMPTY_INPUT);
       submit(text);
       return;
     }
     if (key.tab) {
       const chosen = palette[paletteSel];
-      if (chosen !== undefined) setInput(edit.fromText(`/${chosen.name} `));
+      if (chosen !== undefined) setBuf(edit.fromText(`/${chosen.name} `));
       return;
     }
     if (key.upArrow) {
-      if (palette.length > 0) setPaletteIndex((paletteSel + palette.length - 1) % palette.length);
+      if (palette.length > 0) setPalette((paletteSel + palette.length - 1) % palette.length);
       else if (edit.onFirstLine(input)) browseHistory(-1);
-      else setInput(edit.verticalMove(input, -1));
+      else setBuf(edit.verticalMove(input, -1));
       return;
     }
     if (key.downArrow) {
-      if (palette.length > 0) setPaletteIndex((paletteSel + 1) % palette.length);
+      if (palette.length > 0) setPalette((paletteSel + 1) % palette.length);
       else if (edit.onLastLine(input)) browseHistory(1);
-      else setInput(edit.verticalMove(input, 1));
+      else setBuf(edit.verticalMove(input, 1));
       return;
     }
-    if (key.leftArrow) return setInput(edit.left(input));
-    if (key.rightArrow) return setInput(edit.right(input));
-    if (key.home || (key.ctrl && ch === "a")) return setInput(edit.lineStart(input));
-    if (key.end || (key.ctrl && ch === "e")) return setInput(edit.lineEnd(input));
-    if (key.ctrl && ch === "u") return setInput(edit.killToLineStart(input));
-    if (key.ctrl && ch === "w") return setInput(edit.killWordBack(input));
-    if (key.backspace || (key.delete && ch === "")) return setInput(edit.backspace(input));
-    if (key.delete) return setInput(edit.deleteForward(input));
+    if (key.leftArrow) return setBuf(edit.left(input));
+    if (key.rightArrow) return setBuf(edit.right(input));
+    if (key.home || (key.ctrl && ch === "a")) return setBuf(edit.lineStart(input));
+    if (key.end || (key.ctrl && ch === "e")) return setBuf(edit.lineEnd(input));
+    if (key.ctrl && ch === "u") return setBuf(edit.killToLineStart(input));
+    if (key.ctrl && ch === "w") return setBuf(edit.killWordBack(input));
+    if (key.backspace || (key.delete && ch === "")) return setBuf(edit.backspace(input));
+    if (key.delete) return setBuf(edit.deleteForward(input));
     if (key.ctrl || key.meta || ch === "") return;
     if (!pasting.current && ch.length > 1 && /[\r\n]$/.test(ch)) {
       // Typed-ahead text and Enter arriving in one read (fast typists, tmux send-keys): the
       // final CR submits; earlier ones are newlines of an unbracketed paste.
       const text = edit.insert(input, ch.slice(0, -1)).text;
-      setInput(edit.EMPTY_INPUT);
+      setBuf(edit.EMPTY_INPUT);
       submit(text);
       return;
     }
-    setPaletteIndex(0);
-    setInput(edit.insert(input, ch));
+    setPalette(0);
+    setBuf(edit.insert(input, ch));
   };
 
   const cycleMode = () => {
@@ -379,18 +406,18 @@ export function ChatApp(props: ChatAppProps) {
     if (all.length === 0) return;
     if (historyIndex.current === -1) {
       if (dir === 1) return;
-      draft.current = input.text;
+      draft.current = inputRef.current.text;
       historyIndex.current = all.length - 1;
     } else {
       const next = historyIndex.current + dir;
       if (next >= all.length) {
         historyIndex.current = -1;
-        setInput(edit.fromText(draft.current));
+        setBuf(edit.fromText(draft.current));
         return;
       }
       historyIndex.current = Math.max(0, next);
     }
-    setInput(edit.fromText(all[historyIndex.current]!));
+    setBuf(edit.fromText(all[historyIndex.current]!));
   };
 
   useInput(onKey);

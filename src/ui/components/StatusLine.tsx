@@ -15,8 +15,10 @@ export interface StatusLineProps {
   width: number;
 }
 
-export function statusText(p: StatusLineProps): string {
+/** One line when it fits the terminal, else two (model and speed; cache, mode and place). */
+export function statusLines(p: StatusLineProps): string[] {
   const parts: string[] = [p.modelName];
+  const rest: string[] = [];
   const t = p.telemetry;
   const used = t?.contextTokens ?? 0;
   const window = t?.contextWindow ?? p.contextWindow;
@@ -24,20 +26,21 @@ export function statusText(p: StatusLineProps): string {
   if (t !== undefined) {
     const s = t.stats;
     parts.push(`prefill ${formatRate(s.prefillTokPerS)} tok/s · decode ${formatRate(s.decodeTokPerS)} tok/s · TTFT ${formatSeconds(s.timeToFirstTokenMs)}`);
-    if (s.experts !== undefined) parts.push(`experts ${(s.experts.hitRate * 100).toFixed(0)}% hit · ${formatBytes(s.experts.residentBytes)}`);
+    if (s.experts !== undefined) rest.push(`experts ${(s.experts.hitRate * 100).toFixed(0)}% hit · ${formatBytes(s.experts.residentBytes)}`);
   }
-  parts.push(`mode: ${p.mode}`);
+  rest.push(`mode: ${p.mode}`);
   const home = os.homedir();
   const cwd = p.cwd.startsWith(home) ? `~${p.cwd.slice(home.length)}` : p.cwd;
-  parts.push(p.branch !== null ? `${cwd} (${p.branch})` : cwd);
-  return parts.join(" │ ");
+  rest.push(p.branch !== null ? `${cwd} (${p.branch})` : cwd);
+  const one = [...parts, ...rest].join(" │ ");
+  return one.length <= p.width ? [one] : [parts.join(" │ "), rest.join(" │ ")];
 }
 
 export function StatusLine(props: StatusLineProps) {
   const modeColor = props.mode === "yolo" ? "red" : props.mode === "auto-edit" ? "yellow" : undefined;
   return (
     <Text dimColor={modeColor === undefined} color={modeColor} wrap="truncate-end">
-      {statusText(props)}
+      {statusLines(props).join("\n")}
     </Text>
   );
 }
