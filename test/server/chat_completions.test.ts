@@ -218,6 +218,32 @@ describe("POST /v1/chat/completions (streaming)", () => {
   });
 });
 
+describe("model failures", () => {
+  it("500 with the message when the model fails before answering (JSON), and the next request runs", async () => {
+    const model = new GatedChatModel([{ before: [text("half")], fail: "KV cache exhausted" }, { before: [text("ok")] }]);
+    const log: string[] = [];
+    const { client } = await serve(model, { log: (l) => log.push(l) });
+    const r = await statusOf(client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }));
+    expect(r.status).toBe(500);
+    expect(r.message).toMatch(/KV cache exhausted/);
+    expect(log.some((l) => l.includes("KV cache exhausted"))).toBe(true);
+    expect((await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "y" }] })).choices[0]!.message.content).toBe("ok");
+  });
+
+  it("reports a mid-stream failure in-band, then ends the stream", async () => {
+    const model = new GatedChatModel([{ before: [text("half")], fail: "engine fault" }]);
+    const { client } = await serve(model);
+    const stream = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }], stream: true });
+    let got = "";
+    const err = await (async () => {
+      for await (const c of stream) got += c.choices[0]?.delta.content ?? "";
+    })().catch((e: unknown) => e);
+    expect(got).toBe("half");
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as Error).message).toMatch(/engine fault/);
+  });
+});
+
 describe("queueing", () => {
   it("runs concurrent requests one at a time in arrival order", async () => {
     const turns: GatedTurn[] = [0, 1, 2].map((i) => ({ before: [text(`answer ${i}`)], gate: true }));

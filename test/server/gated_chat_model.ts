@@ -14,6 +14,8 @@ export interface GatedTurn {
   gate?: boolean;
   after?: ChatEvent[];
   finish?: "stop" | "length";
+  /** Throw this (as an engine failure would) after the `before` events. */
+  fail?: string;
 }
 
 export interface StartedGeneration {
@@ -80,6 +82,7 @@ export class GatedChatModel implements ChatModel {
         generated++;
         yield ev;
       }
+      if (turn.fail !== undefined) throw new Error(turn.fail);
       if (turn.gate && !signal?.aborted) {
         await Promise.race([gate, new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }))]);
       }
