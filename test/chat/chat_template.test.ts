@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -86,6 +86,16 @@ describe("chat template", () => {
 
   it("falls back to the built-in renderer when a directory has no template", () => {
     expect(loadChatTemplate(mkdtempSync(join(tmpdir(), "k2-tpl-"))).origin).toBe("builtin");
+  });
+
+  it("uses tokenizer_config.json's chat_template when there is no chat_template.jinja (K2 Instruct)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k2-instruct-"));
+    copyFileSync(`${VOCAB}/tokenizer_config.k2-instruct-2025-07-15.json`, join(dir, "tokenizer_config.json"));
+    const t = loadChatTemplate(dir);
+    expect(t.origin).toMatch(/tokenizer_config\.json \(chat_template\)$/);
+    expect(t.render({ messages: [{ role: "user", content: "hi" }], addGenerationPrompt: true })).toBe(
+      "<|im_system|>system<|im_middle|>You are a helpful assistant<|im_end|><|im_user|>user<|im_middle|>hi<|im_end|><|im_assistant|>assistant<|im_middle|>",
+    );
   });
 
   it.each(fixture.cases.map((c) => [c.name, c] as const))("renders %s exactly (jinja and built-in)", (_n, c) => {
