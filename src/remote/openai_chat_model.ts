@@ -32,6 +32,14 @@ interface Usage {
   prompt_tokens_details?: { cached_tokens?: number } | null;
 }
 
+interface Part {
+  delta: unknown;
+  usage?: Usage;
+  finish?: string;
+  /** The server marked the response complete ([DONE], or a whole JSON answer). */
+  done: boolean;
+}
+
 class IdleTimeout extends Error {}
 
 export class OpenAIChatModel implements ChatModel {
@@ -82,24 +90,16 @@ export class OpenAIChatModel implements ChatModel {
       }
       armIdle();
       try {
-        for await (const sse of readSse(res.body!)) {
+        for await (const part of this.parts(res)) {
           armIdle();
-          if (sse.data === "[DONE]") {
-            sawDone = true;
-            break;
-          }
-          const chunk = this.parseChunk(sse.data);
-          if (chunk.usage) usage = chunk.usage as Usage;
-          const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Record<string, unknown> | undefined) : undefined;
-          if (choice === undefined) continue;
-          if (choice.usage) usage = choice.usage as Usage; // Moonshot puts usage on the last choice
-          const events = translator.delta(choice.delta);
-          for (const e of events) {
+          if (part.usage !== undefined) usage = part.usage;
+          for (const e of translator.delta(part.delta)) {
             firstAt ??= performance.now();
             if (e.type === "reasoning" || e.type === "content" || e.type === "tool_call_delta") generatedChars += e.text.length;
             yield e;
           }
-          if (typeof choice.finish_reason === "string") finish = choice.finish_reason;
+          if (part.finish !== undefined) finish = part.finish;
+          if (part.done) sawDone = true;
         }
       } catch (err) {
         if (cancelled()) {
@@ -161,6 +161,34 @@ export class OpenAIChatModel implements ChatModel {
     yield { type: "end", reason: reason === "stop" && translator.toolCallCount > 0 ? "tool_calls" : reason };
   }
 
+  /** The response as deltas: SSE chunks, or (from a server that ignores `stream: true`) one
+   *  chat.completion object whose message becomes a single delta. */
+  private async *parts(res: Response): AsyncGenerator<Part> {
+    if (isJson(res)) {
+      const body = this.parseChunk(await res.text());
+      const choice = Array.isArray(body.choices) ? (body.choices[0] as Record<string, unknown> | undefined) : undefined;
+      const message = choice?.message as Record<string, unknown> | undefined;
+      if (message === undefined) throw new RemoteModelError(this.options.endpoint, "the server answered JSON without choices[0].message");
+      const delta: Record<string, unknown> = { ...message };
+      if (Array.isArray(message.tool_calls)) delta.tool_calls = message.tool_calls.map((c: unknown, index: number) => ({ ...(c as object), index }));
+      const finish = typeof choice?.finish_reason === "string" ? choice.finish_reason : "stop";
+      yield { delta, usage: body.usage as Usage | undefined, finish, done: true };
+      return;
+    }
+    for await (const sse of readSse(res.body!)) {
+      if (sse.data === "[DONE]") {
+        yield { delta: undefined, done: true };
+        return;
+      }
+      const chunk = this.parseChunk(sse.data);
+      const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Record<string, unknown> | undefined) : undefined;
+      // Moonshot puts usage on the last choice; OpenAI and vLLM on a final chunk without choices.
+      const usage = (chunk.usage ?? choice?.usage ?? undefined) as Usage | undefined;
+      const finish = typeof choice?.finish_reason === "string" ? choice.finish_reason : undefined;
+      yield { delta: choice?.delta, usage: usage ?? undefined, finish, done: false };
+    }
+  }
+
   private parseChunk(data: string): Record<string, unknown> {
     let chunk: unknown;
     try {
@@ -206,6 +234,10 @@ export class OpenAIChatModel implements ChatModel {
       throw new RemoteModelError(this.options.endpoint, httpFailure(res.status, res.statusText, text, attempt + 1), res.status);
     }
   }
+}
+
+function isJson(res: Response): boolean {
+  return (res.headers.get("content-type") ?? "").includes("application/json");
 }
 
 function httpFailure(status: number, statusText: string, body: string, tries: number): string {

@@ -26,6 +26,10 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     });
     req.on("end", () => resolve());
     req.on("error", (err) => reject(err));
+    // A client that goes away mid-upload: nothing to answer, but the handler must not hang.
+    req.on("close", () => {
+      if (!req.complete) reject(new HttpError(400, "the client closed the connection before sending the whole body"));
+    });
   });
   if (oversized) {
     throw new HttpError(413, `request body is ${size} bytes; the limit is ${maxBytes} bytes`, "invalid_request_error", null, { connection: "close" });

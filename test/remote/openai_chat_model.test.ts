@@ -114,6 +114,39 @@ describe("OpenAIChatModel over recorded vLLM streams", () => {
   });
 });
 
+describe("servers that ignore stream: true", () => {
+  it("turns a whole chat.completion JSON answer into the same events", async () => {
+    const completion = {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      choices: [
+        {
+          index: 0,
+          finish_reason: "tool_calls",
+          message: {
+            role: "assistant",
+            content: "Checking.",
+            reasoning: "Need the file.",
+            tool_calls: [{ id: "functions.read_file:0", type: "function", function: { name: "read_file", arguments: '{"path": "a.txt"}' } }],
+          },
+        },
+      ],
+      usage: { prompt_tokens: 50, completion_tokens: 20, total_tokens: 70 },
+    };
+    const server = await replay([{ kind: "status", status: 200, body: JSON.stringify(completion) }]);
+    const events = await collect(remote(server).stream({ messages: hello, sampling: {} }));
+    expect(events.filter((e) => e.type !== "stats")).toEqual([
+      { type: "reasoning", text: "Need the file." },
+      { type: "content", text: "Checking." },
+      { type: "tool_call_start", index: 0, id: "functions.read_file:0", name: "read_file" },
+      { type: "tool_call_delta", index: 0, id: "functions.read_file:0", text: '{"path": "a.txt"}' },
+      { type: "tool_call_end", index: 0, id: "functions.read_file:0", name: "read_file", arguments: { path: "a.txt" }, raw: '{"path": "a.txt"}' },
+      { type: "end", reason: "tool_calls" },
+    ]);
+    expect(events.find((e) => e.type === "stats")).toMatchObject({ stats: { promptTokens: 50, generatedTokens: 20 } });
+  });
+});
+
 describe("HTTP errors and retries", () => {
   it("does not retry a 400 and quotes the server's message", async () => {
     const server = await replay([{ kind: "status", status: 400, body: JSON.stringify({ error: { message: "max_tokens is too large" } }) }]);
