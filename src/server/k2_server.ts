@@ -44,6 +44,7 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
   const startedAt = Math.floor(Date.now() / 1000);
 
   async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    checkJsonContentType(req);
     const parsed = parseChatCompletionRequest(await readJsonBody(req, maxBody));
     const promptTokens = await model.countTokens(parsed.request.messages, parsed.request.tools);
     if (promptTokens >= model.contextWindow) {
@@ -150,6 +151,16 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
       });
     },
   };
+}
+
+/** Browsers send text/plain, form and multipart bodies cross-origin without asking; requiring JSON
+ *  makes a web page's request to this loopback server need a CORS preflight, which it never gets. */
+function checkJsonContentType(req: IncomingMessage): void {
+  const type = req.headers["content-type"];
+  if (type === undefined) return;
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type.trim())) {
+    throw new HttpError(415, `Content-Type must be application/json (got "${type}")`, "invalid_request_error", null);
+  }
 }
 
 function methodNotAllowed(allow: string): never {

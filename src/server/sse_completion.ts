@@ -44,13 +44,13 @@ export class SseCompletion implements CompletionSink {
   finish(outcome: CompletionOutcome, includeUsage: boolean): void {
     this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: outcome.finishReason }]);
     if (includeUsage) this.chunk([], outcome.usage);
-    this.res.end("data: [DONE]\n\n");
+    this.end();
   }
 
   /** After the stream opened, a failure can only be reported in-band, then the stream ends. */
   fail(err: HttpError): void {
     this.write(errorBody(err.status, err.message, err.type, err.param));
-    this.res.end("data: [DONE]\n\n");
+    this.end();
   }
 
   private delta(delta: Record<string, unknown>): void {
@@ -67,6 +67,10 @@ export class SseCompletion implements CompletionSink {
     };
     if (usage !== undefined) body.usage = usage;
     this.write(JSON.stringify(body));
+  }
+
+  private end(): void {
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.end("data: [DONE]\n\n");
   }
 
   private write(data: string): void {

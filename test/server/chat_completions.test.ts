@@ -333,7 +333,11 @@ describe("request validation and errors", () => {
     const notJson = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", body: "{nope", headers: { "content-type": "application/json" } });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: { message: string } }).error.message).toMatch(/not valid JSON/);
-    const long = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ messages: [{ role: "user", content: "x".repeat(1000) }] }) });
+    const long = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ messages: [{ role: "user", content: "x".repeat(1000) }] }),
+      headers: { "content-type": "application/json" },
+    });
     expect(long.status).toBe(400);
     expect(((await long.json()) as { error: { message: string; param: string } }).error).toMatchObject({ param: "messages", message: expect.stringMatching(/context window is 50 tokens/) });
   });
@@ -361,6 +365,20 @@ describe("request validation and errors", () => {
     const ok = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] });
     expect(ok.choices[0]!.message.content).toBe("authorized");
     expect(model.started.length).toBe(1);
+  });
+
+  it("415 for bodies a browser could send cross-origin without a preflight", async () => {
+    const model = new GatedChatModel([{ before: [text("json ok")] }]);
+    const { server } = await serve(model);
+    const body = JSON.stringify({ messages: [{ role: "user", content: "x" }] });
+    for (const type of ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded"]) {
+      const r = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", body, headers: { "content-type": type } });
+      expect(r.status).toBe(415);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/Content-Type must be application\/json/);
+    }
+    expect(model.started.length).toBe(0);
+    const ok = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", body, headers: { "content-type": "application/json; charset=utf-8" } });
+    expect(ok.status).toBe(200);
   });
 
   it("404 for unknown routes and 405 for wrong methods", async () => {
