@@ -8,6 +8,7 @@ type Suite = () => Promise<{ run(): Promise<unknown> }>;
 const SUITES: Record<string, Suite> = {
   tokenizer: () => import("./tokenizer_bench.js"),
   agent: () => import("./agent_bench.js"),
+  memory: () => import("./memory_bandwidth_bench.js"),
   engine: () => import("./engine_bench.js"),
   server: () => import("./server_bench.js"),
 };
