@@ -3,7 +3,7 @@
 // corrupted checkpoint, and a second synthetic model of other dimensions whose full-prefill logits
 // must agree with token-by-token decode through the KV cache.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeSyntheticCheckpoint } from "../../src/engine/checkpoint/synthetic_checkpoint.js";
@@ -62,6 +62,22 @@ describe("k2 logits / generate on the tiny fixture", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(golden.greedy_ids.slice(0, 5).join(" ") + "\n");
     expect(r.stderr).toMatch(/prefill .* decode .* length/);
+  });
+
+  it("Ctrl+C stops a generation within a token: exit 130, the ids so far printed", async () => {
+    const p = spawn(process.execPath, [BIN, "generate", "-m", TINY, "--ids", "1,2,3", "-n", "1000000", "--ignore-eos"]);
+    let out = "", err = "";
+    p.stdout.on("data", (d: Buffer) => {
+      if (out === "") p.kill("SIGINT"); // as soon as the first id arrives
+      out += d.toString();
+    });
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => p.on("exit", (c) => r(c)));
+    expect(code).toBe(130);
+    const ids = out.trim().split(" ");
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.length).toBeLessThan(1000000);
+    expect(err).toBe(`k2: interrupted after ${ids.length} tokens\n`);
   });
 
   it("sampling with a seed is reproducible", () => {
