@@ -1,0 +1,111 @@
+// One-shots through pipes and the documented failures, with the real built `k2`.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { K2_MAIN, requireBuiltK2, sandbox, TINY_MODEL } from "./k2_binary.js";
+
+beforeAll(() => requireBuiltK2());
+
+function k2(args: string[], opts: { input?: string; home: string; cwd: string; env?: Record<string, string>; stdinFile?: string }) {
+  const cmd = opts.stdinFile !== undefined ? ["-c", `exec node "$0" "$@" < "${opts.stdinFile}"`, K2_MAIN, ...args] : [K2_MAIN, ...args];
+  const r = spawnSync(opts.stdinFile !== undefined ? "sh" : "node", cmd, {
+    cwd: opts.cwd,
+    input: opts.input,
+    encoding: "utf8",
+    env: { ...process.env, K2_HOME: opts.home, FORCE_COLOR: "1", ...opts.env },
+    timeout: 180_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("k2 one-shots through pipes", () => {
+  it("stdin as context plus -p: plain text on stdout, no escape codes", () => {
+    const box = sandbox();
+    const r = k2(["--model", TINY_MODEL, "-p", "review this", "--max-tokens", "24", "--seed", "3"], { ...box, input: "diff --git a/x b/x\n+added line\n" });
+    expect(r.stderr.split("\n").filter((l) => l !== "" && !l.includes("cut off"))).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(0);
+    expect(r.stdout).not.toMatch(/\u001b/);
+  });
+
+  it("--output-format json parses and carries answer, stats and the finish reason", () => {
+    const box = sandbox();
+    const r = k2(["--model", TINY_MODEL, "--output-format", "json", "--max-tokens", "16", "--seed", "5"], { ...box, input: "what is 2+2?" });
+    expect(r.code).toBe(0);
+    const obj = JSON.parse(r.stdout);
+    expect(typeof obj.answer).toBe("string");
+    expect(obj.model).toBe("kimi-k2-tiny");
+    expect(obj.stats.generatedTokens).toBeGreaterThan(0);
+    expect(obj.stats.decodeTokPerS).toBeGreaterThan(0);
+    expect(obj.stats.promptTokens).toBeGreaterThan(0);
+    expect(["done", "max_steps"]).toContain(obj.finishReason);
+  });
+
+  it("--output-format stream-json: every line is a JSON event", () => {
+    const box = sandbox();
+    const r = k2(["--model", TINY_MODEL, "-p", "hi", "--output-format", "stream-json", "--max-tokens", "8"], { ...box, input: "" });
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string });
+    expect(events[0]!.type).toBe("turn_start");
+    expect(events[events.length - 1]!.type).toBe("turn_end");
+    expect(events.some((e) => e.type === "step_stats")).toBe(true);
+  });
+});
+
+describe("bad input: one clear stderr line and the documented exit code", () => {
+  const oneLine = (s: string) => s.trim().split("\n");
+
+  it("unknown flag → 2", () => {
+    const r = k2(["--bogus"], sandbox());
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toEqual(["error: unknown option '--bogus'"]);
+  });
+
+  it("bad flag value and bad config value → 2", () => {
+    const box = sandbox();
+    const flag = k2(["--temperature", "hot", "-p", "x"], box);
+    expect(flag.code).toBe(2);
+    expect(oneLine(flag.stderr)).toHaveLength(1);
+    expect(flag.stderr).toMatch(/--temperature/);
+    const set = k2(["config", "set", "temperature", "9"], box);
+    expect(set.code).toBe(2);
+    expect(oneLine(set.stderr)).toHaveLength(1);
+    expect(set.stderr).toMatch(/must be <= 2/);
+    writeFileSync(path.join(box.home, "config.json"), JSON.stringify({ topK: "lots" }));
+    const file = k2(["-p", "x", "--model", TINY_MODEL], box);
+    expect(file.code).toBe(2);
+    expect(oneLine(file.stderr)).toHaveLength(1);
+    expect(file.stderr).toContain("config.json");
+    const env = k2(["-p", "x", "--model", TINY_MODEL], { ...sandbox(), env: { K2_TEMPERATURE: "warm" } });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain("K2_TEMPERATURE");
+  });
+
+  it("model folder missing or not a K2 checkpoint → 1", () => {
+    const box = sandbox();
+    const missing = k2(["--model", "/nonexistent/k2", "-p", "hi"], box);
+    expect(missing.code).toBe(1);
+    expect(oneLine(missing.stderr)).toEqual(["k2: /nonexistent/k2: model folder does not exist (from --model)"]);
+    const llama = path.join(box.cwd, "llama");
+    mkdirSync(llama);
+    writeFileSync(path.join(llama, "config.json"), JSON.stringify({ architectures: ["LlamaForCausalLM"], model_type: "llama" }));
+    const wrong = k2(["--model", llama, "-p", "hi"], box);
+    expect(wrong.code).toBe(1);
+    expect(oneLine(wrong.stderr)).toHaveLength(1);
+    expect(wrong.stderr).toMatch(/not a K2/);
+  });
+
+  it("unreadable stdin → 2", () => {
+    const box = sandbox();
+    const r = k2(["--model", TINY_MODEL, "-p", "hi"], { ...box, stdinFile: box.cwd });
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toEqual(["k2: cannot read stdin: it is a directory"]);
+  });
+
+  it("no prompt at all (empty stdin, no -p) → 2", () => {
+    const r = k2(["--model", TINY_MODEL], { ...sandbox(), input: "" });
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toHaveLength(1);
+  });
+});
