@@ -44,6 +44,11 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
   const startedAt = Math.floor(Date.now() / 1000);
 
   async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // `close` before the response finished means the client went away: cancel, queued or running.
+    const controller = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
     checkJsonContentType(req);
     const parsed = parseChatCompletionRequest(await readJsonBody(req, maxBody));
     const promptTokens = await model.countTokens(parsed.request.messages, parsed.request.tools);
@@ -53,11 +58,6 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
     const room = model.contextWindow - promptTokens;
     if (parsed.request.sampling.maxTokens === undefined || parsed.request.sampling.maxTokens > room) parsed.request.sampling.maxTokens = room;
 
-    // `close` before the response finished means the client went away: cancel, queued or running.
-    const controller = new AbortController();
-    res.on("close", () => {
-      if (!res.writableFinished) controller.abort();
-    });
     const release = await queue.acquire(controller.signal);
     if (release === null) return;
     live.add(controller);
