@@ -19,7 +19,7 @@ enum class LogitsMode { none, last, all };
 
 class K2Model {
  public:
-  K2Model(const ModelConfig& config, const Weights& weights, Backend& backend, ExpertProvider& experts, int max_chunk = 256);
+  K2Model(const ModelConfig& config, const Weights& weights, Backend& backend, ExpertProvider& experts, int max_chunk = 512);
   ~K2Model();
   K2Model(const K2Model&) = delete;
   K2Model& operator=(const K2Model&) = delete;

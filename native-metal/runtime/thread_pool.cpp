@@ -15,9 +15,13 @@
 namespace k2 {
 
 namespace {
-// How long an idle worker spins before sleeping. Long enough to cover the gap between the ops
-// of one decode step, short enough not to burn a core while the engine is idle.
-constexpr auto kSpin = std::chrono::microseconds(300);
+// How long an idle worker spins before sleeping: long enough to bridge the gaps between the ops
+// of a decode step, short enough not to hold a core while the engine is idle.
+constexpr auto kSpin = std::chrono::microseconds(500);
+// Chunks per thread: enough to rebalance when a thread is slow or descheduled.
+constexpr int64_t kChunksPerThread = 8;
+
+inline uint32_t gen_of(uint64_t c) { return static_cast<uint32_t>(c >> 32); }
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
@@ -28,78 +32,98 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_.store(true);
-    generation_.fetch_add(1);
+    // A new generation with no chunks wakes every worker, which then sees stop_.
+    counter_.store((static_cast<uint64_t>(gen_of(counter_.load()) + 1) << 32) | 0xFFFFFFFFu);
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::worker_loop(int index) {
-  uint64_t seen = 0;
+void ThreadPool::work(uint32_t gen, int thread_index) {
   for (;;) {
-    auto spin_until = std::chrono::steady_clock::now() + kSpin;
-    int spins = 0;
-    while (generation_.load(std::memory_order_acquire) == seen) {
-      K2_CPU_RELAX();
-      if (++spins % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
-        std::unique_lock<std::mutex> lock(mu_);
-        sleepers_.fetch_add(1);
-        cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-        sleepers_.fetch_sub(1);
-        break;
-      }
+    uint64_t c = counter_.load(std::memory_order_acquire);
+    int64_t chunk;
+    for (;;) {
+      if (gen_of(c) != gen) return;
+      chunk = static_cast<int64_t>(c & 0xFFFFFFFFu);
+      if (chunk >= n_chunks_) return;
+      if (counter_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) break;
     }
-    seen = generation_.load(std::memory_order_acquire);
-    if (stop_.load()) return;
+    // The claimed chunk belongs to the current job, which cannot change until done_ counts it.
+    const int64_t begin = n_ * chunk / n_chunks_, end = n_ * (chunk + 1) / n_chunks_;
     try {
-      (*job_)(index);
+      (*fn_)(begin, end, thread_index);
     } catch (...) {
       std::lock_guard<std::mutex> lock(err_mu_);
       if (!error_) error_ = std::current_exception();
     }
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    done_.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 
-void ThreadPool::run(const std::function<void(int)>& fn) {
-  if (n_threads_ == 1) {
-    fn(0);
-    return;
+void ThreadPool::worker_loop(int index) {
+  uint32_t seen = gen_of(counter_.load());
+  for (;;) {
+    auto spin_until = std::chrono::steady_clock::now() + kSpin;
+    int spins = 0;
+    uint64_t c;
+    while (gen_of(c = counter_.load(std::memory_order_acquire)) == seen) {
+      K2_CPU_RELAX();
+      if (++spins % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
+        std::unique_lock<std::mutex> lock(mu_);
+        sleepers_.fetch_add(1);
+        cv_.wait(lock, [&] { return gen_of(counter_.load(std::memory_order_acquire)) != seen; });
+        sleepers_.fetch_sub(1);
+      }
+    }
+    seen = gen_of(c);
+    if (stop_.load()) return;
+    work(seen, index);
   }
-  job_ = &fn;
-  error_ = nullptr;
-  pending_.store(n_threads_ - 1, std::memory_order_release);
-  {
-    // Taking the lock orders the bump against a worker that is just going to sleep.
-    std::lock_guard<std::mutex> lock(mu_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
-  }
-  if (sleepers_.load() > 0) cv_.notify_all();
-  std::exception_ptr mine;
-  try {
-    fn(0);
-  } catch (...) {
-    mine = std::current_exception();
-  }
-  while (pending_.load(std::memory_order_acquire) != 0) K2_CPU_RELAX();
-  job_ = nullptr;
-  if (mine) std::rethrow_exception(mine);
-  if (error_) std::rethrow_exception(error_);
 }
 
-void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
-                              int64_t min_per_thread) {
+void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t min_per_chunk) {
   if (n <= 0) return;
-  int64_t threads = std::min<int64_t>(n_threads_, std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_thread)));
-  if (threads <= 1) {
+  const int64_t chunks = std::min<int64_t>(n_threads_ * kChunksPerThread, std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_chunk)));
+  if (n_threads_ == 1 || chunks <= 1) {
     fn(0, n, 0);
     return;
   }
-  run([&](int t) {
-    if (t >= threads) return;
-    int64_t begin = n * t / threads, end = n * (t + 1) / threads;
-    if (begin < end) fn(begin, end, t);
-  });
+  fn_ = &fn;
+  n_ = n;
+  n_chunks_ = chunks;
+  error_ = nullptr;
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t gen = gen_of(counter_.load()) + 1;
+  {
+    // Publishing under the lock orders it against a worker that is about to sleep.
+    std::lock_guard<std::mutex> lock(mu_);
+    counter_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+  }
+  if (sleepers_.load() > 0) cv_.notify_all();
+  work(gen, 0);
+  // Only chunks other threads claimed and are still running remain.
+  int spins = 0;
+  while (done_.load(std::memory_order_acquire) != chunks) {
+    K2_CPU_RELAX();
+    // If the thread holding the last chunk was descheduled, give it the core.
+    if (++spins % 256 == 0) std::this_thread::yield();
+  }
+  fn_ = nullptr;
+  if (error_) std::rethrow_exception(error_);
+}
+
+void ThreadPool::run(const std::function<void(int)>& fn) {
+  const int64_t n = n_threads_;
+  if (n == 1) {
+    fn(0);
+    return;
+  }
+  // One item per chunk so each index runs exactly once.
+  std::function<void(int64_t, int64_t, int)> each = [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; i++) fn(static_cast<int>(i));
+  };
+  parallel_for(n, each, 1);
 }
 
 }  // namespace k2

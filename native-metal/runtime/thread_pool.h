@@ -1,11 +1,16 @@
 // Persistent worker pool for the CPU backend. Decode runs ~100 small parallel regions per token,
-// so workers spin briefly on a generation counter before sleeping: waking a sleeping thread costs
-// tens of microseconds, more than many of those regions take.
+// so workers spin briefly before sleeping: waking a sleeping thread costs tens of microseconds,
+// more than many of those regions take.
+//
+// Work is handed out in chunks claimed from one atomic counter, and the caller works too. On a
+// machine shared with other processes a descheduled worker therefore only delays the chunk it
+// already claimed; everything else is picked up by whoever is running.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -15,7 +20,7 @@ namespace k2 {
 
 class ThreadPool {
  public:
-  // n_threads includes the calling thread, which always takes part in a region.
+  // n_threads includes the calling thread.
   explicit ThreadPool(int n_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -23,22 +28,31 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Runs fn(thread_index) once on every thread (index 0 = caller) and returns when all finished.
-  // The first exception thrown by any thread is rethrown on the caller.
-  void run(const std::function<void(int)>& fn);
+  // Splits [0, n) into contiguous chunks of at least min_per_chunk items and runs
+  // fn(begin, end, thread_index) on each, across the pool. Returns when all chunks finished;
+  // the first exception thrown by a chunk is rethrown here. Small n runs inline.
+  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t min_per_chunk = 1);
 
-  // Splits [0, n) into one contiguous range per thread: fn(begin, end, thread_index).
-  // Small n runs inline on the caller.
-  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t min_per_thread = 1);
+  // fn(i) for i in [0, size()), one call each, spread over the pool.
+  void run(const std::function<void(int)>& fn);
 
  private:
   void worker_loop(int index);
+  // Claims and runs chunks of generation `gen` until none are left.
+  void work(uint32_t gen, int thread_index);
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  const std::function<void(int)>* job_ = nullptr;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+
+  // (generation << 32) | next unclaimed chunk. A worker claims with compare-exchange only while
+  // the generation still matches, so a late worker never takes a chunk of a newer job.
+  std::atomic<uint64_t> counter_{0};
+  std::atomic<int64_t> done_{0};
+  // The current job; written before the generation is published, stable until all its chunks are done.
+  const std::function<void(int64_t, int64_t, int)>* fn_ = nullptr;
+  int64_t n_ = 0;
+  int64_t n_chunks_ = 0;
+
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::condition_variable cv_;

@@ -106,7 +106,8 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
       [1, 37, 45],
       [5, 70, 136],
       [13, 19, 7],
-      [66, 41, 33],
+      [66, 41, 33], // panel GEMM with a K tail not a multiple of 8
+      [30, 16, 512],
     ] as const) {
       const x = randF32(r, n * cols);
       const w = randBf16(r, rows * cols);
@@ -123,6 +124,8 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
       [6, 50, 160],
       [9, 17, 32],
       [4, 3, 64],
+      [13, 20, 64], // exact mode: panel GEMM from 12 token rows
+      [40, 35, 288], // both modes: panel GEMM, K not a multiple of the 256-wide panel
     ] as const) {
       const x = randF32(r, n * cols);
       const w = randInt4(r, rows, cols);
@@ -294,14 +297,17 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
 
   it.each(THREADS)("moe_experts accumulates weighted SwiGLU experts into the token rows (%i threads)", (threads) => {
     const r = rng(9);
-    const n = 5, dim = 64, inter = 96;
+    const n = 37, dim = 64, inter = 96;
     const x = randF32(r, n * dim);
     const out0 = randF32(r, n * dim);
     const experts = [0, 1, 2].map(() => ({ gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) }));
+    // Small groups take the row kernels; the 35-row group takes the panel GEMM in both modes.
+    const big = Int32Array.from({ length: 35 }, (_, i) => (i * 5 + 1) % n);
     const groups = [
       { expert: 2, rows: new Int32Array([0, 3, 4]), weights: new Float32Array([0.5, 1.25, 0.75]) },
       { expert: 0, rows: new Int32Array([3]), weights: new Float32Array([2]) },
       { expert: 1, rows: new Int32Array([1, 0, 2, 4]), weights: new Float32Array([0.3, 0.6, 0.9, 1.2]) },
+      { expert: 0, rows: big, weights: Float32Array.from(big, (_, i) => 0.1 + i / 50) },
     ];
     const out = addon.runBackendOp(
       "cpu",

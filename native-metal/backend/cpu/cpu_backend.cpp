@@ -14,8 +14,13 @@
 namespace k2 {
 
 namespace {
-// Rows per thread below which a matmul is not worth splitting.
+// Rows per chunk below which a matmul is not worth splitting.
 constexpr int64_t kMinRowsPerThread = 16;
+// Token rows from which the panel-packed GEMM beats the row kernels (measured on Zen AVX2:
+// packing costs about as much as 16-24 token rows of FMAs; the int16 fast kernel holds longer).
+constexpr int kGemmMinBf16 = 24;
+constexpr int kGemmMinInt4Exact = 12;
+constexpr int kGemmMinInt4Fast = 32;
 }  // namespace
 
 CpuBackend::CpuBackend(int threads, CpuMode mode) : pool_(threads), mode_(mode), k_(cpu_kernels()) {}
@@ -76,13 +81,24 @@ Q16Rows CpuBackend::quantize(const float* x, int n, int cols, int slot) {
 }
 
 void CpuBackend::matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) {
+  const Bf16RowsFn fn = n >= kGemmMinBf16 ? k_.bf16_gemm : k_.bf16_rows;
   pool_.parallel_for(
-      w.rows, [&](int64_t r0, int64_t r1, int) { k_.bf16_rows(x, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
+      w.rows, [&](int64_t r0, int64_t r1, int) { fn(x, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
       kMinRowsPerThread);
+}
+
+bool CpuBackend::int4_gemm_pays(int n) const {
+  return n >= (mode_ == CpuMode::fast ? kGemmMinInt4Fast : kGemmMinInt4Exact);
 }
 
 void CpuBackend::matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) {
   if (w.cols % 32 != 0) throw std::invalid_argument("matmul_int4: cols must be a multiple of 32, got " + std::to_string(w.cols));
+  if (int4_gemm_pays(n)) {
+    pool_.parallel_for(
+        w.rows, [&](int64_t r0, int64_t r1, int) { k_.int4_gemm(x, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
+        kMinRowsPerThread);
+    return;
+  }
   if (mode_ == CpuMode::fast) {
     Q16Rows q = quantize(x, n, w.cols, 0);
     pool_.parallel_for(
@@ -281,7 +297,11 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
           const MoeGroup& G = groups[g];
           float* h = &moe_h_[static_cast<size_t>(offset[g]) * inter];
           float* u = &moe_u_[static_cast<size_t>(offset[g]) * inter];
-          if (fast) {
+          if (int4_gemm_pays(G.n_rows)) {
+            const float* xg = &moe_x_[static_cast<size_t>(offset[g]) * dim];
+            k_.int4_gemm(xg, G.n_rows, G.expert->gate, h, inter, r0, r1);
+            k_.int4_gemm(xg, G.n_rows, G.expert->up, u, inter, r0, r1);
+          } else if (fast) {
             Q16Rows q = q16_at(qx, offset[g]);
             k_.int4_q16_rows(q, G.n_rows, G.expert->gate, h, inter, r0, r1);
             k_.int4_q16_rows(q, G.n_rows, G.expert->up, u, inter, r0, r1);
@@ -313,7 +333,10 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
           if (tmp.size() < static_cast<size_t>(G.n_rows) * width) tmp.resize(static_cast<size_t>(G.n_rows) * width);
           // The kernels write y[t*ldy + r] for r in [d0, d1): shift the base so row d0 lands at tmp[0].
           float* y = tmp.data() - d0;
-          if (fast) {
+          if (int4_gemm_pays(G.n_rows)) {
+            k_.int4_gemm(&moe_h_[static_cast<size_t>(offset[g]) * inter], G.n_rows, G.expert->down, y, width, static_cast<int>(d0),
+                         static_cast<int>(d1));
+          } else if (fast) {
             k_.int4_q16_rows(q16_at(qh, offset[g]), G.n_rows, G.expert->down, y, width, static_cast<int>(d0), static_cast<int>(d1));
           } else {
             k_.int4_rows(&moe_h_[static_cast<size_t>(offset[g]) * inter], G.n_rows, G.expert->down, y, width,

@@ -41,6 +41,8 @@ class CpuBackend : public Backend {
  private:
   // Quantizes n rows of x (cols wide) into the scratch int16 buffer `slot` and returns its view.
   Q16Rows quantize(const float* x, int n, int cols, int slot);
+  // Whether n token rows are enough for the panel-packed INT4 GEMM to beat the row kernels.
+  bool int4_gemm_pays(int n) const;
 
   ThreadPool pool_;
   CpuMode mode_;

@@ -11,6 +11,8 @@ const CpuKernels& cpu_kernels_scalar() {
     t.isa = "scalar";
     t.bf16_rows = bf16_rows_scalar;
     t.int4_rows = int4_rows_scalar;
+    t.bf16_gemm = bf16_rows_scalar;
+    t.int4_gemm = int4_rows_scalar;
     t.int4_q16_rows = int4_q16_rows_scalar;
     t.quantize_q16 = quantize_q16_scalar;
     t.dot = dot_scalar;
@@ -33,6 +35,8 @@ const CpuKernels& cpu_kernels() {
       t.isa = "avx2";
       t.bf16_rows = bf16_rows_avx2;
       t.int4_rows = int4_rows_avx2;
+      t.bf16_gemm = bf16_gemm_avx2;
+      t.int4_gemm = int4_gemm_avx2;
       t.int4_q16_rows = int4_q16_rows_avx2;
       t.dot = dot_avx2;
       t.axpy = axpy_avx2;
@@ -43,6 +47,8 @@ const CpuKernels& cpu_kernels() {
     t.isa = "neon";
     t.bf16_rows = bf16_rows_neon;
     t.int4_rows = int4_rows_neon;
+    t.bf16_gemm = bf16_rows_neon;
+    t.int4_gemm = int4_rows_neon;
     t.dot = dot_neon;
     t.axpy = axpy_neon;
 #endif

@@ -47,6 +47,9 @@ struct CpuKernels {
   const char* isa = "scalar";
   Bf16RowsFn bf16_rows = nullptr;
   Int4RowsFn int4_rows = nullptr;
+  // Many token rows (prefill): weights converted once per panel and reused across tokens.
+  Bf16RowsFn bf16_gemm = nullptr;
+  Int4RowsFn int4_gemm = nullptr;
   Int4Q16RowsFn int4_q16_rows = nullptr;
   QuantizeQ16Fn quantize_q16 = nullptr;
   DotFn dot = nullptr;
@@ -72,6 +75,8 @@ void axpy_bf16_scalar(float a, const uint16_t* w, float* y, int n);
 #if defined(__x86_64__)
 void bf16_rows_avx2(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1);
 void int4_rows_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
+void bf16_gemm_avx2(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1);
+void int4_gemm_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
 void int4_q16_rows_avx2(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
 float dot_avx2(const float* a, const float* b, int n);
 void axpy_avx2(float a, const float* x, float* y, int n);
