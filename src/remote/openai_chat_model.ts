@@ -90,7 +90,7 @@ export class OpenAIChatModel implements ChatModel {
       }
       armIdle();
       try {
-        for await (const part of this.parts(res)) {
+        for await (const part of this.parts(res, armIdle)) {
           armIdle();
           if (part.usage !== undefined) usage = part.usage;
           for (const e of translator.delta(part.delta)) {
@@ -163,7 +163,7 @@ export class OpenAIChatModel implements ChatModel {
 
   /** The response as deltas: SSE chunks, or (from a server that ignores `stream: true`) one
    *  chat.completion object whose message becomes a single delta. */
-  private async *parts(res: Response): AsyncGenerator<Part> {
+  private async *parts(res: Response, onBytes: () => void): AsyncGenerator<Part> {
     if (isJson(res)) {
       const body = this.parseChunk(await res.text());
       const choice = Array.isArray(body.choices) ? (body.choices[0] as Record<string, unknown> | undefined) : undefined;
@@ -175,7 +175,14 @@ export class OpenAIChatModel implements ChatModel {
       yield { delta, usage: body.usage as Usage | undefined, finish, done: true };
       return;
     }
-    for await (const sse of readSse(res.body!)) {
+    // Any bytes, keep-alive comments included, show the server is alive.
+    async function* tapped(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      for await (const chunk of body) {
+        onBytes();
+        yield chunk;
+      }
+    }
+    for await (const sse of readSse(tapped(res.body!))) {
       if (sse.data === "[DONE]") {
         yield { delta: undefined, done: true };
         return;

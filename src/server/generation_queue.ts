@@ -31,11 +31,7 @@ export class GenerationQueue {
       this.busy = true;
       return this.releaser();
     }
-    if (this.waiters.length >= this.maxWaiting) {
-      throw new HttpError(429, `server busy: one generation running and ${this.waiters.length} waiting (limit ${this.maxWaiting}); retry later`, "rate_limit_error", null, {
-        "retry-after": "1",
-      });
-    }
+    this.checkCapacity();
     return new Promise((resolve) => {
       const waiter: Waiter = {
         grant: () => {
@@ -51,6 +47,15 @@ export class GenerationQueue {
       signal.addEventListener("abort", onAbort, { once: true });
       this.waiters.push(waiter);
     });
+  }
+
+  /** Throws the 429 that acquire() would, so a caller can refuse before committing to a response. */
+  checkCapacity(): void {
+    if (this.busy && this.waiters.length >= this.maxWaiting) {
+      throw new HttpError(429, `server busy: one generation running and ${this.waiters.length} waiting (limit ${this.maxWaiting}); retry later`, "rate_limit_error", null, {
+        "retry-after": "1",
+      });
+    }
   }
 
   private releaser(): () => void {

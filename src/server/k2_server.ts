@@ -21,6 +21,7 @@ export interface K2ServerOptions {
   apiKey?: string;
   maxBodyBytes?: number; // default 8 MiB
   maxQueue?: number; // requests waiting behind the running one; default 16
+  heartbeatMs?: number; // SSE keep-alive comment interval; default 15 s
   /** One line per finished or failed request (defaults to nothing). */
   log?: (line: string) => void;
 }
@@ -39,6 +40,7 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
   const model = options.model;
   const queue = new GenerationQueue(options.maxQueue ?? DEFAULT_MAX_QUEUE);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
   const log = options.log ?? (() => {});
   const live = new Set<AbortController>();
   const startedAt = Math.floor(Date.now() / 1000);
@@ -58,10 +60,19 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
     const room = model.contextWindow - promptTokens;
     if (parsed.request.sampling.maxTokens === undefined || parsed.request.sampling.maxTokens > room) parsed.request.sampling.maxTokens = room;
 
-    const release = await queue.acquire(controller.signal);
-    if (release === null) return;
-    live.add(controller);
     const header = newCompletionHeader(parsed.model ?? model.name);
+    let sse: SseCompletion | undefined;
+    if (parsed.stream) {
+      queue.checkCapacity();
+      sse = new SseCompletion(res, header, heartbeatMs);
+      sse.open();
+    }
+    const release = await queue.acquire(controller.signal);
+    if (release === null) {
+      sse?.abandon();
+      return;
+    }
+    live.add(controller);
     const t0 = performance.now();
     const done = (o: CompletionOutcome): void =>
       log(
@@ -69,9 +80,8 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
           `generated=${o.usage.completion_tokens} finish=${o.cancelled ? "cancelled" : o.finishReason} ${Math.round(performance.now() - t0)} ms`,
       );
     try {
-      if (parsed.stream) {
-        const sse = new SseCompletion(res, header);
-        sse.open();
+      if (sse !== undefined) {
+        sse.begin();
         try {
           const outcome = await runCompletion(model, parsed, controller.signal, sse);
           done(outcome);

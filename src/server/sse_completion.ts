@@ -8,12 +8,20 @@ import type { HttpError } from "./http_error.js";
 import { errorBody } from "./http_error.js";
 
 export class SseCompletion implements CompletionSink {
+  private heartbeat: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly res: ServerResponse,
     private readonly header: CompletionHeader,
+    private readonly heartbeatMs: number,
   ) {}
 
-  /** Sends the headers and the role chunk: the client sees the stream open when generation starts. */
+  /**
+   * Sends the headers at once, even while the request waits in the queue, then a comment line
+   * every heartbeatMs until the stream ends: a queue wait or a long prefill (minutes for a big
+   * prompt on a laptop) must not look like a dead server to clients and proxies with read
+   * timeouts (Node's fetch gives up after 300 s without a byte).
+   */
   open(): void {
     this.res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
@@ -22,7 +30,21 @@ export class SseCompletion implements CompletionSink {
       "x-accel-buffering": "no",
     });
     this.res.flushHeaders();
+    this.heartbeat = setInterval(() => {
+      if (!this.res.writableEnded && !this.res.destroyed) this.res.write(": keep-alive\n\n");
+    }, this.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** The generation starts: the role chunk opens the assistant message. */
+  begin(): void {
     this.delta({ role: "assistant", content: "" });
+  }
+
+  /** The client left before generation began. */
+  abandon(): void {
+    clearInterval(this.heartbeat);
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.end();
   }
 
   reasoning(text: string): void {
@@ -70,6 +92,7 @@ export class SseCompletion implements CompletionSink {
   }
 
   private end(): void {
+    clearInterval(this.heartbeat);
     if (!this.res.writableEnded && !this.res.destroyed) this.res.end("data: [DONE]\n\n");
   }
 

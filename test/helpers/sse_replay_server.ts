@@ -6,7 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export type ReplayReply =
-  | { kind: "stream"; body: string; pieceBytes?: number; pieceDelayMs?: number; cutAfterBytes?: number }
+  | { kind: "stream"; body: string; pieceBytes?: number; pieceDelayMs?: number; cutAfterBytes?: number; keepAlives?: { count: number; everyMs: number } }
   | { kind: "status"; status: number; body: string; headers?: Record<string, string> }
   /** Open the stream, then send nothing (for idle-timeout tests). */
   | { kind: "silent" };
@@ -71,6 +71,10 @@ export async function startSseReplayServer(replies: ReplayReply[], models: Recor
         state.clientClosed++;
       }
     });
+    for (let k = 0; k < (reply.keepAlives?.count ?? 0) && !closed; k++) {
+      res.write(": keep-alive\n\n");
+      await new Promise((r) => setTimeout(r, reply.keepAlives!.everyMs));
+    }
     for (let i = 0; i < limit && !closed; i += step) {
       res.write(bytes.subarray(i, Math.min(i + step, limit)));
       await new Promise((r) => (reply.pieceDelayMs ? setTimeout(r, reply.pieceDelayMs) : setImmediate(r)));

@@ -189,6 +189,12 @@ describe("HTTP errors and retries", () => {
     await expect(collect(model.stream({ messages: hello, sampling: {} }))).rejects.toThrow(/cannot connect \(ECONNREFUSED\) after 3 attempts; is the server running\?/);
   });
 
+  it("keeps waiting while the server sends keep-alive comments (a long prefill)", async () => {
+    const server = await replay([{ kind: "stream", body: await recordedStream("vllm_reasoning_field.sse"), pieceBytes: 200, keepAlives: { count: 6, everyMs: 40 } }]);
+    const events = await collect(remote(server, { idleTimeoutMs: 150 }).stream({ messages: hello, sampling: {} }));
+    expect(joined(events, "content")).toBe("你好！I'm Kimi 🌙.");
+  });
+
   it("gives up on a stream that goes silent", async () => {
     const server = await replay([{ kind: "silent" }]);
     await expect(collect(remote(server, { idleTimeoutMs: 100 }).stream({ messages: hello, sampling: {} }))).rejects.toThrow(/sent nothing for 0 s/);

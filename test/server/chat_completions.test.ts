@@ -284,6 +284,36 @@ describe("queueing", () => {
     expect((await p1).choices[0]!.message.content).toBe("b");
   });
 
+  it("opens a queued stream at once and keeps it alive with comments until its turn", async () => {
+    const model = new GatedChatModel([{ before: [text("first")], gate: true }, { before: [text("second")] }]);
+    const { client, server } = await serve(model, { heartbeatMs: 10 });
+    const p0 = client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "q0" }] });
+    const g0 = await model.nthStarted(0);
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "q1" }], stream: true }),
+    });
+    expect(res.status).toBe(200); // headers while still queued
+    expect(server.queue.waiting).toBe(1);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = "";
+    while (!received.includes(": keep-alive")) received += decoder.decode((await reader.read()).value, { stream: true });
+    expect(received).not.toContain("data:"); // nothing of the answer yet
+    g0.release();
+    await p0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += decoder.decode(value, { stream: true });
+    }
+    const data = received.split("\n").filter((l) => l.startsWith("data: ") && l !== "data: [DONE]").map((l) => JSON.parse(l.slice(6)) as OpenAI.Chat.ChatCompletionChunk);
+    expect(data[0]!.choices[0]!.delta).toEqual({ role: "assistant", content: "" });
+    expect(data.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("second");
+    expect(received.trimEnd().endsWith("data: [DONE]")).toBe(true);
+  });
+
   it("drops a queued request whose client disconnects without running it", async () => {
     const model = new GatedChatModel([{ before: [text("a")], gate: true }, { before: [text("c")] }]);
     const { client, server } = await serve(model, { maxQueue: 2 });
