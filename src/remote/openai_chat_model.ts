@@ -21,7 +21,8 @@ export interface OpenAIChatModelOptions {
   apiKey?: string;
   contextWindow: number;
   retry?: Partial<RetryOptions>;
-  /** Abort a stream that sends nothing for this long (default 10 minutes: a long prefill is silent). */
+  /** Give up on a response that sends no byte for this long. Default 280 s: just under Node
+   *  fetch's own 300 s body timeout, so the clearer message wins. k2 serve sends keep-alives. */
   idleTimeoutMs?: number;
   fetch?: typeof fetch;
 }
@@ -53,7 +54,7 @@ export class OpenAIChatModel implements ChatModel {
     this.name = options.model;
     this.contextWindow = options.contextWindow;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 280_000;
     this.fetchFn = options.fetch ?? fetch;
   }
 
