@@ -11,6 +11,7 @@ const SUITES: Record<string, Suite> = {
   memory: () => import("./memory_bandwidth_bench.js"),
   engine: () => import("./engine_bench.js"),
   server: () => import("./server_bench.js"),
+  startup: () => import("./startup_bench.js"),
 };
 
 export async function runSuites(names: string[]): Promise<number> {

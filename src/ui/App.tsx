@@ -6,7 +6,6 @@ import { Box, Static, Text, useApp, useInput, useStdout, type Key } from "ink";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { AgentEvent, PermissionMode } from "../agent/events.js";
 import type { AnsiStyle } from "./ansi_style.js";
-import { LoadProgress } from "./components/LoadProgress.js";
 import { PERMISSION_CHOICES, PermissionPrompt } from "./components/PermissionPrompt.js";
 import { PromptInput } from "./components/PromptInput.js";
 import { SlashPalette } from "./components/SlashPalette.js";
@@ -445,29 +444,4 @@ export function ChatApp(props: ChatAppProps) {
       <StatusLine modelName={driver.model.name} contextWindow={driver.model.contextWindow} telemetry={telemetry} mode={mode} cwd={props.cwd} branch={props.branch} width={width} />
     </Box>
   );
-}
-
-export interface LoadingScreenProps {
-  modelName: string;
-  subscribe: (onProgress: (p: import("../engine/types.js").LoadProgress) => void) => void;
-  memoryEstimateBytes?: number;
-}
-
-export function LoadingScreen({ modelName, subscribe, memoryEstimateBytes }: LoadingScreenProps) {
-  const { stdout } = useStdout();
-  const [progress, setProgress] = useState<import("../engine/types.js").LoadProgress | undefined>(undefined);
-  useEffect(() => {
-    let pending: import("../engine/types.js").LoadProgress | undefined;
-    const timer = setInterval(() => {
-      if (pending !== undefined) {
-        setProgress(pending);
-        pending = undefined;
-      }
-    }, 100);
-    subscribe((p) => {
-      pending = p;
-    });
-    return () => clearInterval(timer);
-  }, [subscribe]);
-  return <LoadProgress modelName={modelName} progress={progress} memoryEstimateBytes={memoryEstimateBytes} width={stdout.columns > 0 ? stdout.columns : 80} />;
 }

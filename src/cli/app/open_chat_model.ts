@@ -9,6 +9,7 @@ import type { Settings } from "../../config/settings_schema.js";
 import { openEngine, type NativeEngine } from "../../engine/open_engine.js";
 import type { LoadProgress } from "../../engine/types.js";
 import { CheckpointError, K2Error } from "../../errors.js";
+import { createRemoteChatModel } from "../../remote/create_remote_chat_model.js";
 
 export interface OpenedModel {
   model: ChatModel;
@@ -48,7 +49,12 @@ export async function openLocalModel(dir: string, settings: Settings, onProgress
   }
 }
 
-export async function openRemoteModel(endpoint: string, _apiKey: string | undefined, _settings: Settings): Promise<OpenedModel> {
-  // G's OpenAI-compatible ChatModel lives in src/remote/; it was not in the tree when this was written.
-  throw new K2Error(`--endpoint ${endpoint}: the remote model client (src/remote/) is not part of this build yet`);
+/**
+ * G's OpenAI-compatible client. With --endpoint, `--model NAME` names the server's model and
+ * `--context` overrides the window the server reports (the config file's local paths do not apply).
+ */
+export async function openRemoteModel(endpoint: string, apiKey: string | undefined, flagModel: string | undefined, flagContext: number | undefined): Promise<OpenedModel> {
+  const started = performance.now();
+  const model = await createRemoteChatModel({ endpoint, apiKey, model: flagModel, contextWindow: flagContext });
+  return { model, loadMs: performance.now() - started };
 }

@@ -2,17 +2,21 @@
 // cheap first (flags, settings, stdin, session ids, model folder) so bad input fails in
 // milliseconds with one line, then loads the model.
 import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { VERSION } from "../version.js";
 import { findSession, latestSession } from "../../agent/session/session_store.js";
 import { sessionsDir } from "../../config/config_paths.js";
 import { locateModel } from "../../config/model_locator.js";
 import { resolveSettings, type ResolvedSettings } from "../../config/resolve_settings.js";
+import type { LoadProgress } from "../../engine/types.js";
 import { CheckpointError, InterruptedError, UsageError } from "../../errors.js";
 import { composePrompt, runOneShot } from "../../oneshot/run_oneshot.js";
 import { parseAppFlags, type AppFlags, type RawAppFlags } from "./app_flags.js";
-import { openLocalModel, openRemoteModel, type OpenedModel } from "./open_chat_model.js";
+import type { OpenedModel } from "./open_chat_model.js";
 import { readPipedStdin } from "./read_stdin.js";
 import { RecordingDriver } from "./recording_driver.js";
-import { AgentFactory, samplingFromSettings, type AgentFactoryOptions } from "./session_services.js";
+import type { AgentFactoryOptions } from "./session_services.js";
+import { samplingFromSettings } from "./sampling_settings.js";
 
 export interface AppTarget {
   kind: "local" | "remote";
@@ -40,6 +44,8 @@ export async function runApp(raw: RawAppFlags): Promise<void> {
 
   const target = chooseTarget(flags, settings);
   if (oneShot) return runOneShotMode(flags, settings, target, prompt!);
+  // Ink and React take a noticeable moment to import on a busy machine: say something first.
+  process.stdout.write(`k2 ${VERSION} · starting ${target.kind === "local" ? path.basename(target.where) : target.where}…\n`);
   const { runInteractive } = await import("./run_interactive.js");
   return runInteractive(flags, settings, target);
 }
@@ -62,8 +68,11 @@ function describeSource(s: string): string {
   return s === "flag" ? "--model" : s === "env" ? "K2_MODEL" : s === "file" ? "the config file" : s;
 }
 
-export async function openTarget(target: AppTarget, flags: AppFlags, settings: ResolvedSettings, onProgress?: Parameters<typeof openLocalModel>[2]): Promise<OpenedModel> {
-  return target.kind === "remote" ? openRemoteModel(target.where, flags.apiKey, settings.values) : openLocalModel(target.where, settings.values, onProgress);
+/** Loads the engine (or connects); imported lazily so the TUI can paint before these modules load. */
+export async function openTarget(target: AppTarget, flags: AppFlags, settings: ResolvedSettings, onProgress?: (p: LoadProgress) => void): Promise<OpenedModel> {
+  const { openLocalModel, openRemoteModel } = await import("./open_chat_model.js");
+  if (target.kind === "local") return openLocalModel(target.where, settings.values, onProgress);
+  return openRemoteModel(target.where, flags.apiKey, flags.settings.model, flags.settings.contextSize);
 }
 
 export function disposeOpened(opened: OpenedModel): void {
@@ -95,6 +104,7 @@ async function runOneShotMode(flags: AppFlags, settings: ResolvedSettings, targe
   process.stdout.on("error", onStdoutError);
   const opened = await openTarget(target, flags, settings);
   try {
+    const { AgentFactory } = await import("./session_services.js");
     const factory = new AgentFactory(factoryOptions(flags, settings, opened, false));
     let agent;
     if (typeof flags.resume === "string") agent = factory.resume(flags.resume);

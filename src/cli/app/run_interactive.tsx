@@ -6,13 +6,12 @@ import { historyFilePath } from "../../config/config_paths.js";
 import type { ResolvedSettings } from "../../config/resolve_settings.js";
 import type { LoadProgress } from "../../engine/types.js";
 import { ansiStyle, colorAllowed } from "../../ui/ansi_style.js";
-import { ChatApp, LoadingScreen } from "../../ui/App.js";
+import { LoadingScreen } from "../../ui/LoadingScreen.js";
 import { gitBranch } from "../../ui/git_branch.js";
 import { InputHistory } from "../../ui/input_history.js";
 import type { AppFlags } from "./app_flags.js";
 import { RecordingDriver } from "./recording_driver.js";
 import { disposeOpened, factoryOptions, openTarget, type AppTarget } from "./run_app.js";
-import { AgentFactory, createAppServices } from "./session_services.js";
 import path from "node:path";
 
 export async function runInteractive(flags: AppFlags, settings: ResolvedSettings, target: AppTarget): Promise<void> {
@@ -29,7 +28,9 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
     exitOnCtrlC: false,
     kittyKeyboard: { mode: "auto", flags: ["disambiguateEscapeCodes"] },
   });
-  // Let Ink paint the first frame before the (synchronous, native) load starts.
+  // Let Ink paint the first frame before the (synchronous, native) load starts; the chat screen's
+  // modules load meanwhile.
+  const chatModules = Promise.all([import("../../ui/App.js"), import("./session_services.js")]);
   await new Promise((r) => setTimeout(r, 20));
 
   let opened;
@@ -43,6 +44,7 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
     throw err;
   }
   try {
+    const [{ ChatApp }, { AgentFactory, createAppServices }] = await chatModules;
     const options = factoryOptions(flags, settings, opened, true);
     const factory = new AgentFactory(options);
     const notices: string[] = [];

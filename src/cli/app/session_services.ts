@@ -28,17 +28,6 @@ export interface AgentFactoryOptions {
   persist?: boolean;
 }
 
-export function samplingFromSettings(s: ResolvedSettings["values"]): SamplingOptions {
-  const out: SamplingOptions = {};
-  if (s.temperature !== undefined) out.temperature = s.temperature;
-  if (s.topP !== undefined) out.topP = s.topP;
-  if (s.topK !== undefined) out.topK = s.topK;
-  if (s.minP !== undefined) out.minP = s.minP;
-  if (s.seed !== undefined) out.seed = s.seed;
-  if (s.maxTokens !== undefined) out.maxTokens = s.maxTokens;
-  return out;
-}
-
 export class AgentFactory {
   constructor(private readonly o: AgentFactoryOptions) {}
 
