@@ -5,11 +5,14 @@ import { HttpError } from "./http_error.js";
 
 interface Waiter {
   grant: () => void;
+  drop: () => void;
 }
 
 export class GenerationQueue {
   private busy = false;
+  private closed = false;
   private readonly waiters: Waiter[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(readonly maxWaiting: number) {}
 
@@ -26,23 +29,28 @@ export class GenerationQueue {
    * queue is full. Resolves with `null` if `signal` aborts while waiting (the client left).
    */
   async acquire(signal: AbortSignal): Promise<(() => void) | null> {
-    if (signal.aborted) return null;
+    if (signal.aborted || this.closed) return null;
     if (!this.busy) {
       this.busy = true;
       return this.releaser();
     }
     this.checkCapacity();
     return new Promise((resolve) => {
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(null);
+        if (!this.busy && this.waiters.length === 0) this.wakeIdle();
+      };
       const waiter: Waiter = {
         grant: () => {
           signal.removeEventListener("abort", onAbort);
           resolve(this.releaser());
         },
-      };
-      const onAbort = (): void => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        resolve(null);
+        drop: () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(null);
+        },
       };
       signal.addEventListener("abort", onAbort, { once: true });
       this.waiters.push(waiter);
@@ -58,6 +66,18 @@ export class GenerationQueue {
     }
   }
 
+  /** Server shutdown: every waiter gets null now, later requests too; the running one finishes. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w.drop();
+    if (!this.busy) this.wakeIdle();
+  }
+
+  /** Resolves once no generation runs and none waits (after cancelling them, before disposing the engine). */
+  async idle(): Promise<void> {
+    while (this.busy || this.waiters.length > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
   private releaser(): () => void {
     let released = false;
     return () => {
@@ -65,7 +85,14 @@ export class GenerationQueue {
       released = true;
       const next = this.waiters.shift();
       if (next !== undefined) next.grant();
-      else this.busy = false;
+      else {
+        this.busy = false;
+        this.wakeIdle();
+      }
     };
+  }
+
+  private wakeIdle(): void {
+    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 }

@@ -153,12 +153,14 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
     url: `http://${host}:${addr.port}`,
     port: addr.port,
     queue,
+    // Resolves only when no generation is left running, so the caller may then dispose the engine.
     close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      queue.close();
       for (const c of live) c.abort();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      server.closeAllConnections();
+      await queue.idle();
+      await closed;
     },
   };
 }

@@ -333,6 +333,24 @@ describe("queueing", () => {
   });
 });
 
+describe("shutdown", () => {
+  it("close() cancels running and queued generations and resolves once they ended", async () => {
+    const model = new GatedChatModel([{ before: [text("a")], gate: true }, { before: [text("b")] }]);
+    const { client, server } = await serve(model);
+    const p0 = client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "q0" }], stream: true });
+    const g0 = await model.nthStarted(0);
+    const p1 = client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "q1" }] }).catch((e: unknown) => e);
+    await until(() => server.queue.waiting === 1);
+    await server.close();
+    expect(await g0.ended).toBe("cancelled");
+    expect(server.queue.running).toBe(false);
+    expect(server.queue.waiting).toBe(0);
+    expect(model.started.length).toBe(1); // the queued request never ran
+    expect(await p1).toBeInstanceOf(OpenAI.APIConnectionError);
+    await (await p0).controller.abort();
+  });
+});
+
 describe("request validation and errors", () => {
   const model = () => new GatedChatModel([]);
   it.each([

@@ -76,3 +76,22 @@ describe("GenerationQueue", () => {
     expect(await q.acquire(aborted.signal)).toBeNull();
   });
 });
+
+describe("GenerationQueue.idle", () => {
+  it("resolves only after the running generation and every waiter are gone", async () => {
+    const q = new GenerationQueue(4);
+    await q.idle(); // idle from the start
+    const r0 = (await q.acquire(new AbortController().signal))!;
+    const leaving = new AbortController();
+    const waiter = q.acquire(leaving.signal);
+    let idle = false;
+    const p = q.idle().then(() => (idle = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(idle).toBe(false);
+    leaving.abort();
+    expect(await waiter).toBeNull();
+    r0();
+    await p;
+    expect(idle).toBe(true);
+  });
+});
