@@ -183,6 +183,22 @@ describe("k2 serve limits", () => {
     }
   });
 
+  it("shuts down cleanly on SIGTERM in the middle of a generation", async () => {
+    const s = await serve([]);
+    const client = new OpenAI({ baseURL: s.url, apiKey: "x", maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: "k", messages: [{ role: "user", content: "Go on" }], temperature: 0, stream: true });
+    const it = stream[Symbol.asyncIterator]();
+    await it.next();
+    await it.next(); // tokens are flowing
+    const code = await s.stop();
+    expect(code).toBe(0);
+    expect(s.stderr.filter((l) => !/ stream prompt=/.test(l))).toEqual([]);
+    const rest = await (async () => {
+      for (;;) if ((await it.next()).done) return "ended";
+    })().catch(() => "broken");
+    expect(["ended", "broken"]).toContain(rest);
+  });
+
   it("rejects bad flags and a missing checkpoint with one clear line", () => {
     const badPort = spawnSync(process.execPath, [BIN, "serve", "--model", TINY, "--port", "http"], { encoding: "utf8" });
     expect(badPort.status).toBe(2);
