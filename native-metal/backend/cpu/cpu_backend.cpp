@@ -80,6 +80,17 @@ Q16Rows CpuBackend::quantize(const float* x, int n, int cols, int slot) {
   return q;
 }
 
+Q16Rows CpuBackend::quantize_groups(const float* x, int cols, const MoeGroup* groups, const int* offset, int n_groups, int slot) {
+  Q16Buffer& b = q16_[slot];
+  const size_t G = cols / 32, total = offset[n_groups];
+  if (b.qs.size() < total * cols) b.qs.resize(total * cols);
+  if (b.d.size() < total * G) b.d.resize(total * G);
+  Q16Rows q{b.qs.data(), b.d.data(), cols};
+  for (int g = 0; g < n_groups; g++)
+    if (!int4_gemm_pays(groups[g].n_rows)) k_.quantize_q16(x + static_cast<size_t>(offset[g]) * cols, groups[g].n_rows, cols, q, offset[g]);
+  return q;
+}
+
 void CpuBackend::matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) {
   const Bf16RowsFn fn = n >= kGemmMinBf16 ? k_.bf16_gemm : k_.bf16_rows;
   pool_.parallel_for(
@@ -278,8 +289,10 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
     for (int j = 0; j < groups[g].n_rows; j++)
       std::memcpy(&moe_x_[static_cast<size_t>(offset[g] + j) * dim], x + static_cast<size_t>(groups[g].rows[j]) * dim,
                   sizeof(float) * dim);
+  // Only the groups too small for the GEMM use int16 activations.
+  const bool any_q16 = fast && std::any_of(groups, groups + n_groups, [&](const MoeGroup& g) { return !int4_gemm_pays(g.n_rows); });
   Q16Rows qx, qh;
-  if (fast) qx = quantize(moe_x_.data(), total, dim, 0);
+  if (any_q16) qx = quantize_groups(moe_x_.data(), dim, groups, offset.data(), n_groups, 0);
   auto q16_at = [](const Q16Rows& q, int row) {
     const size_t G = q.cols / 32;
     return Q16Rows{q.qs + static_cast<size_t>(row) * q.cols, q.d + row * G, q.cols};
@@ -319,7 +332,7 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
         }
       },
       kMinRowsPerThread);
-  if (fast) qh = quantize(moe_h_.data(), total, inter, 1);
+  if (any_q16) qh = quantize_groups(moe_h_.data(), inter, groups, offset.data(), n_groups, 1);
 
   // down: each thread owns a slice of the output dimensions across all groups, so the weighted
   // accumulation into `out` needs no atomics even when a token appears in several groups.

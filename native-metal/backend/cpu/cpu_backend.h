@@ -41,6 +41,8 @@ class CpuBackend : public Backend {
  private:
   // Quantizes n rows of x (cols wide) into the scratch int16 buffer `slot` and returns its view.
   Q16Rows quantize(const float* x, int n, int cols, int slot);
+  // Quantizes the rows of the MoE groups that will use the int16 kernels (offset = first row of each group).
+  Q16Rows quantize_groups(const float* x, int cols, const MoeGroup* groups, const int* offset, int n_groups, int slot);
   // Whether n token rows are enough for the panel-packed INT4 GEMM to beat the row kernels.
   bool int4_gemm_pays(int n) const;
 

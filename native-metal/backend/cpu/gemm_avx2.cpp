@@ -92,26 +92,31 @@ __attribute__((noinline)) void micro6(const float* x, int ldx, const float* pane
   _mm256_storeu_ps(c + 5 * ldc, c50), _mm256_storeu_ps(c + 5 * ldc + 8, c51);
 }
 
-// Fewer than 6 token rows (the tail of a chunk): one row at a time.
-inline void micro1(const float* x, const float* panel, int kc, float* c, bool accumulate) {
-  __m256 c0 = accumulate ? _mm256_loadu_ps(c) : _mm256_setzero_ps();
-  __m256 c1 = accumulate ? _mm256_loadu_ps(c + 8) : _mm256_setzero_ps();
-  __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
-  int k = 0;
-  for (; k + 2 <= kc; k += 2) {
-    const __m256 a = _mm256_broadcast_ss(x + k), b = _mm256_broadcast_ss(x + k + 1);
-    c0 = _mm256_fmadd_ps(_mm256_loadu_ps(panel + k * NR), a, c0);
-    c1 = _mm256_fmadd_ps(_mm256_loadu_ps(panel + k * NR + 8), a, c1);
-    d0 = _mm256_fmadd_ps(_mm256_loadu_ps(panel + (k + 1) * NR), b, d0);
-    d1 = _mm256_fmadd_ps(_mm256_loadu_ps(panel + (k + 1) * NR + 8), b, d1);
+// The tail of a chunk (1..5 token rows). Kept out of line so the accumulators stay in registers.
+template <int T>
+__attribute__((noinline)) void micro_tail(const float* x, int ldx, const float* panel, int kc, float* c, int ldc, bool accumulate) {
+  __m256 acc[2 * T];
+#pragma GCC unroll 10
+  for (int t = 0; t < T; t++) {
+    acc[2 * t] = accumulate ? _mm256_loadu_ps(c + t * ldc) : _mm256_setzero_ps();
+    acc[2 * t + 1] = accumulate ? _mm256_loadu_ps(c + t * ldc + 8) : _mm256_setzero_ps();
   }
-  for (; k < kc; k++) {
-    const __m256 a = _mm256_broadcast_ss(x + k);
-    c0 = _mm256_fmadd_ps(_mm256_loadu_ps(panel + k * NR), a, c0);
-    c1 = _mm256_fmadd_ps(_mm256_loadu_ps(panel + k * NR + 8), a, c1);
+  const float* xk = x;
+  const float* pk = panel;
+  for (int k = 0; k < kc; k++, xk++, pk += NR) {
+    const __m256 w0 = _mm256_loadu_ps(pk), w1 = _mm256_loadu_ps(pk + 8);
+#pragma GCC unroll 10
+    for (int t = 0; t < T; t++) {
+      const __m256 b = _mm256_broadcast_ss(xk + static_cast<size_t>(t) * ldx);
+      acc[2 * t] = _mm256_fmadd_ps(w0, b, acc[2 * t]);
+      acc[2 * t + 1] = _mm256_fmadd_ps(w1, b, acc[2 * t + 1]);
+    }
   }
-  _mm256_storeu_ps(c, _mm256_add_ps(c0, d0));
-  _mm256_storeu_ps(c + 8, _mm256_add_ps(c1, d1));
+#pragma GCC unroll 10
+  for (int t = 0; t < T; t++) {
+    _mm256_storeu_ps(c + t * ldc, acc[2 * t]);
+    _mm256_storeu_ps(c + t * ldc + 8, acc[2 * t + 1]);
+  }
 }
 
 inline void micro_any(int t, const float* x, int ldx, const float* panel, int kc, float* c, int ldc, bool acc) {
@@ -119,7 +124,13 @@ inline void micro_any(int t, const float* x, int ldx, const float* panel, int kc
     micro6(x, ldx, panel, kc, c, ldc, acc);
     return;
   }
-  for (int j = 0; j < t; j++) micro1(x + static_cast<size_t>(j) * ldx, panel, kc, c + static_cast<size_t>(j) * ldc, acc);
+  switch (t) {
+    case 5: micro_tail<5>(x, ldx, panel, kc, c, ldc, acc); break;
+    case 4: micro_tail<4>(x, ldx, panel, kc, c, ldc, acc); break;
+    case 3: micro_tail<3>(x, ldx, panel, kc, c, ldc, acc); break;
+    case 2: micro_tail<2>(x, ldx, panel, kc, c, ldc, acc); break;
+    default: micro_tail<1>(x, ldx, panel, kc, c, ldc, acc); break;
+  }
 }
 
 // Writes f32 values of weight rows [r, r+nr) × inputs [k0, k0+kc) into rows (row-major, stride KC).
@@ -137,7 +148,8 @@ void gemm(const float* x, int n, int K, float* y, int ldy, int r0, int r1, const
     for (int k0 = 0; k0 < K; k0 += KC) {
       const int kc = std::min(KC, K - k0);
       const int kc8 = (kc + 7) & ~7;
-      std::memset(rows, 0, sizeof(float) * NR * KC);
+      // Padding (missing rows of the last panel, inputs past kc) must be zero; full panels need none.
+      if (nr < NR || kc8 != kc) std::memset(rows, 0, sizeof(float) * NR * KC);
       for (int i = 0; i < nr; i++) src(r + i, k0, kc, rows + i * KC);
       pack_panel(rows, KC, kc8, panel);
       const float* xk = x + k0;
