@@ -1,7 +1,8 @@
 // ChatModel over a remote OpenAI-compatible server (vLLM, SGLang, exo, MLX, Moonshot, `k2 serve`):
 // POST {endpoint}/chat/completions with stream: true, SSE deltas → the same ChatEvents the local
-// engine produces. fetch only (no SDK at runtime). Failures before any output are retried where
-// safe; after output has streamed a failure is reported, never replayed.
+// engine produces. fetch only (no SDK at runtime). Failures before any output reached the caller
+// (refused connections, 429/502/503/504, a stream that broke before its first delta) are retried
+// with backoff; after output has streamed a failure is reported, never replayed.
 import type { ChatModel, ChatRequest } from "../chat/chat_model.js";
 import type { ChatEvent } from "../chat/events.js";
 import { countToolCalls } from "../chat/local_chat_model.js";
@@ -77,48 +78,62 @@ export class OpenAIChatModel implements ChatModel {
       idle = setTimeout(() => controller.abort(new IdleTimeout()), this.idleTimeoutMs);
     };
 
-    const translator = new DeltaTranslator(countToolCalls(request.messages));
+    const firstToolIndex = countToolCalls(request.messages);
+    let translator = new DeltaTranslator(firstToolIndex);
     let usage: Usage | undefined;
     let finish: string | undefined;
     let firstAt: number | undefined;
     let generatedChars = 0;
-    let sawDone = false;
     try {
-      const res = await this.connect(request, controller.signal);
-      if (res === null) {
-        yield* this.ending(request, t0, t0, undefined, 0, "cancelled", translator);
-        return;
-      }
-      armIdle();
-      try {
-        for await (const part of this.parts(res, armIdle)) {
-          armIdle();
-          if (part.usage !== undefined) usage = part.usage;
-          for (const e of translator.delta(part.delta)) {
-            firstAt ??= performance.now();
-            if (e.type === "reasoning" || e.type === "content" || e.type === "tool_call_delta") generatedChars += e.text.length;
-            yield e;
+      for (let attempt = 0; ; attempt++) {
+        const res = await this.connect(request, controller.signal);
+        if (res === null) {
+          yield* this.ending(request, t0, t0, undefined, 0, "cancelled", translator);
+          return;
+        }
+        let sawDone = false;
+        let broken: RemoteModelError | undefined;
+        armIdle();
+        try {
+          for await (const part of this.parts(res, armIdle)) {
+            armIdle();
+            if (part.usage !== undefined) usage = part.usage;
+            for (const e of translator.delta(part.delta)) {
+              firstAt ??= performance.now();
+              if (e.type === "reasoning" || e.type === "content" || e.type === "tool_call_delta") generatedChars += e.text.length;
+              yield e;
+            }
+            if (part.finish !== undefined) finish = part.finish;
+            if (part.done) sawDone = true;
           }
-          if (part.finish !== undefined) finish = part.finish;
-          if (part.done) sawDone = true;
+        } catch (err) {
+          if (cancelled()) {
+            // the cancelled ending below
+          } else if (controller.signal.reason instanceof IdleTimeout) {
+            throw new RemoteModelError(this.options.endpoint, `the response stream sent nothing for ${Math.round(this.idleTimeoutMs / 1000)} s; gave up`);
+          } else if (err instanceof RemoteModelError) {
+            throw err; // the server said what went wrong: not a transport failure to retry
+          } else {
+            broken = new RemoteModelError(this.options.endpoint, `the response stream broke: ${describe(err)}`, undefined, { cause: err });
+          }
         }
-      } catch (err) {
         if (cancelled()) {
-          // fall through to the cancelled ending below
-        } else if (controller.signal.reason instanceof IdleTimeout) {
-          throw new RemoteModelError(this.options.endpoint, `the response stream sent nothing for ${Math.round(this.idleTimeoutMs / 1000)} s; gave up`);
-        } else if (err instanceof RemoteModelError) {
-          throw err;
-        } else {
-          throw new RemoteModelError(this.options.endpoint, `the response stream broke: ${describe(err)}`, undefined, { cause: err });
+          yield* this.ending(request, t0, firstAt, usage, generatedChars, "cancelled", translator);
+          return;
         }
-      }
-      if (cancelled()) {
-        yield* this.ending(request, t0, firstAt, usage, generatedChars, "cancelled", translator);
-        return;
-      }
-      if (!sawDone && finish === undefined) {
-        throw new RemoteModelError(this.options.endpoint, "the response stream ended before the turn finished (no finish_reason, no [DONE]); the server may have crashed or dropped the connection");
+        if (broken === undefined && !sawDone && finish === undefined) {
+          broken = new RemoteModelError(this.options.endpoint, "the response stream ended before the turn finished (no finish_reason, no [DONE]); the server may have crashed or dropped the connection");
+        }
+        if (broken === undefined) break;
+        // Nothing reached the caller yet, so asking again cannot duplicate output.
+        if (firstAt !== undefined || attempt >= this.retry.maxRetries) throw broken;
+        if (!(await sleep(retryDelayMs(attempt, null, this.retry), controller.signal))) {
+          yield* this.ending(request, t0, firstAt, usage, generatedChars, "cancelled", translator);
+          return;
+        }
+        translator = new DeltaTranslator(firstToolIndex);
+        usage = undefined;
+        finish = undefined;
       }
       yield* translator.finish();
       yield* this.ending(request, t0, firstAt, usage, generatedChars, finish === "length" ? "length" : "stop", translator);

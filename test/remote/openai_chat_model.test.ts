@@ -108,6 +108,18 @@ describe("OpenAIChatModel over recorded vLLM streams", () => {
     expect(server.requests.length).toBe(1);
   });
 
+  it("retries a stream that broke before any output, then streams the retry", async () => {
+    const body = await recordedStream("vllm_reasoning_content.sse");
+    const server = await replay([
+      { kind: "stream", body, cutAfterBytes: 120 }, // dies inside the role chunk
+      { kind: "stream", body: await recordedStream("vllm_broken.sse").then((b) => b.slice(0, b.indexOf("\n\n") + 2)) }, // role chunk only, then a clean close
+      { kind: "stream", body },
+    ]);
+    const events = await collect(remote(server).stream({ messages: hello, sampling: {} }));
+    expect(joined(events, "content")).toBe("你好！I'm Kimi 🌙.");
+    expect(server.requests.length).toBe(3);
+  });
+
   it("surfaces an error the server reports mid-stream", async () => {
     const server = await replay([{ kind: "stream", body: await recordedStream("vllm_error_event.sse") }]);
     await expect(collect(remote(server).stream({ messages: hello, sampling: {} }))).rejects.toThrow(/mid-stream: EngineCore encountered an issue/);
