@@ -172,7 +172,7 @@ void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
   pool_.parallel_for(
       pairs,
       [&](int64_t p0, int64_t p1, int) {
-        thread_local std::vector<float> q_lat, o_lat, scores;
+        thread_local std::vector<float> q_lat, o_lat, scores, pe_scores;
         q_lat.resize(L);
         o_lat.resize(L);
         for (int64_t p = p0; p < p1; p++) {
@@ -185,13 +185,13 @@ void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
           for (int i = 0; i < a.nope_dim; i++) k_.axpy_bf16(q[i], w_uk + static_cast<size_t>(i) * L, q_lat.data(), L);
           const int n_ctx = a.pos[t] + 1;
           scores.resize(n_ctx);
+          pe_scores.resize(n_ctx);
+          k_.dot_rows(q_lat.data(), a.cache_c, n_ctx, L, scores.data());
+          k_.dot_rows(q + a.nope_dim, a.cache_pe, n_ctx, a.rope_dim, pe_scores.data());
           float mx = -std::numeric_limits<float>::infinity();
           for (int c = 0; c < n_ctx; c++) {
-            const float s = (k_.dot(q_lat.data(), a.cache_c + static_cast<size_t>(c) * L, L) +
-                             k_.dot(q + a.nope_dim, a.cache_pe + static_cast<size_t>(c) * a.rope_dim, a.rope_dim)) *
-                            a.softmax_scale;
-            scores[c] = s;
-            mx = std::max(mx, s);
+            scores[c] = (scores[c] + pe_scores[c]) * a.softmax_scale;
+            mx = std::max(mx, scores[c]);
           }
           double sum = 0;
           for (int c = 0; c < n_ctx; c++) {
@@ -199,8 +199,9 @@ void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
             sum += scores[c];
           }
           const float inv = static_cast<float>(1.0 / sum);
+          for (int c = 0; c < n_ctx; c++) scores[c] *= inv;
           std::fill(o_lat.begin(), o_lat.end(), 0.0f);
-          for (int c = 0; c < n_ctx; c++) k_.axpy(scores[c] * inv, a.cache_c + static_cast<size_t>(c) * L, o_lat.data(), L);
+          k_.axpy_rows(scores.data(), a.cache_c, n_ctx, L, o_lat.data());
           float* out = a.out + static_cast<size_t>(t) * a.n_heads * a.v_dim + static_cast<size_t>(h) * a.v_dim;
           for (int v = 0; v < a.v_dim; v++) out[v] = k_.dot_bf16(w_uv + static_cast<size_t>(v) * L, o_lat.data(), L);
         }

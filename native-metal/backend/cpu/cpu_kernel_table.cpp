@@ -19,6 +19,8 @@ const CpuKernels& cpu_kernels_scalar() {
     t.axpy = axpy_scalar;
     t.dot_bf16 = dot_bf16_scalar;
     t.axpy_bf16 = axpy_bf16_scalar;
+    t.dot_rows = dot_rows_scalar;
+    t.axpy_rows = axpy_rows_scalar;
     return t;
   }();
   return k;
@@ -42,6 +44,8 @@ const CpuKernels& cpu_kernels() {
       t.axpy = axpy_avx2;
       t.dot_bf16 = dot_bf16_avx2;
       t.axpy_bf16 = axpy_bf16_avx2;
+      t.dot_rows = dot_rows_avx2;
+      t.axpy_rows = axpy_rows_avx2;
     }
 #elif defined(__aarch64__)
     t.isa = "neon";

@@ -41,6 +41,10 @@ using QuantizeQ16Fn = void (*)(const float* x, int n, int cols, Q16Rows& out, in
 using DotFn = float (*)(const float* a, const float* b, int n);
 using AxpyFn = void (*)(float a, const float* x, float* y, int n);
 using DotBf16Fn = float (*)(const uint16_t* w, const float* x, int n);
+// out[r] = q · rows[r] for n_rows consecutive rows of len floats.
+using DotRowsFn = void (*)(const float* q, const float* rows, int n_rows, int len, float* out);
+// y += Σ_r coef[r] · rows[r].
+using AxpyRowsFn = void (*)(const float* coef, const float* rows, int n_rows, int len, float* y);
 using AxpyBf16Fn = void (*)(float a, const uint16_t* w, float* y, int n);
 
 struct CpuKernels {
@@ -56,6 +60,8 @@ struct CpuKernels {
   AxpyFn axpy = nullptr;
   DotBf16Fn dot_bf16 = nullptr;
   AxpyBf16Fn axpy_bf16 = nullptr;
+  DotRowsFn dot_rows = nullptr;
+  AxpyRowsFn axpy_rows = nullptr;
 };
 
 // The best kernels this CPU supports (K2_CPU_ISA=scalar forces the portable ones).
@@ -71,6 +77,8 @@ float dot_scalar(const float* a, const float* b, int n);
 void axpy_scalar(float a, const float* x, float* y, int n);
 float dot_bf16_scalar(const uint16_t* w, const float* x, int n);
 void axpy_bf16_scalar(float a, const uint16_t* w, float* y, int n);
+void dot_rows_scalar(const float* q, const float* rows, int n_rows, int len, float* out);
+void axpy_rows_scalar(const float* coef, const float* rows, int n_rows, int len, float* y);
 
 #if defined(__x86_64__)
 void bf16_rows_avx2(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1);
@@ -82,6 +90,8 @@ float dot_avx2(const float* a, const float* b, int n);
 void axpy_avx2(float a, const float* x, float* y, int n);
 float dot_bf16_avx2(const uint16_t* w, const float* x, int n);
 void axpy_bf16_avx2(float a, const uint16_t* w, float* y, int n);
+void dot_rows_avx2(const float* q, const float* rows, int n_rows, int len, float* out);
+void axpy_rows_avx2(const float* coef, const float* rows, int n_rows, int len, float* y);
 #endif
 
 #if defined(__aarch64__)
