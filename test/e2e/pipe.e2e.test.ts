@@ -1,5 +1,5 @@
 // One-shots through pipes and the documented failures, with the real built `k2`.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -50,6 +50,24 @@ describe("k2 one-shots through pipes", () => {
     expect(events[0]!.type).toBe("turn_start");
     expect(events[events.length - 1]!.type).toBe("turn_end");
     expect(events.some((e) => e.type === "step_stats")).toBe(true);
+  });
+});
+
+describe("interrupting a one-shot", () => {
+  it("SIGINT mid-answer stops generation and exits 130", async () => {
+    const box = sandbox();
+    const child = spawn(process.execPath, [K2_MAIN, "--model", TINY_MODEL, "-p", "write a long essay", "--max-tokens", "5000", "--seed", "2"], {
+      cwd: box.cwd,
+      env: { ...process.env, K2_HOME: box.home },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stderr.trim().split("\n")).toEqual(["k2: interrupted"]);
   });
 });
 

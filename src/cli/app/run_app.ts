@@ -86,11 +86,18 @@ export function factoryOptions(flags: AppFlags, settings: ResolvedSettings, open
 
 async function runOneShotMode(flags: AppFlags, settings: ResolvedSettings, target: AppTarget, prompt: string): Promise<void> {
   const controller = new AbortController();
-  let interrupts = 0;
+  let firstInterrupt = 0;
   const onSigint = () => {
-    interrupts += 1;
     controller.abort();
-    if (interrupts > 1) process.exit(130); // a second Ctrl+C does not wait for the engine
+    const now = Date.now();
+    if (firstInterrupt === 0) {
+      firstInterrupt = now;
+      return;
+    }
+    // A second Ctrl+C does not wait for the engine. One kill(SIGINT) was observed to reach this
+    // listener twice within milliseconds while the native engine runs, so only a press that a
+    // person could have made (after 250 ms) counts as the second.
+    if (now - firstInterrupt > 250) process.exit(130);
   };
   process.on("SIGINT", onSigint);
   // A reader that stops early (`k2 -p ... | head`) closes the pipe: stop generating, exit quietly.

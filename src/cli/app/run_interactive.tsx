@@ -7,10 +7,12 @@ import type { ResolvedSettings } from "../../config/resolve_settings.js";
 import type { LoadProgress } from "../../engine/types.js";
 import { ansiStyle, colorAllowed } from "../../ui/ansi_style.js";
 import { LoadingScreen } from "../../ui/LoadingScreen.js";
+import { formatBytes } from "../../ui/format_units.js";
 import { gitBranch } from "../../ui/git_branch.js";
 import { InputHistory } from "../../ui/input_history.js";
 import type { AppFlags } from "./app_flags.js";
 import { RecordingDriver } from "./recording_driver.js";
+import { checkpointWeightBytes } from "./weights_size.js";
 import { disposeOpened, factoryOptions, openTarget, type AppTarget } from "./run_app.js";
 import path from "node:path";
 
@@ -24,7 +26,8 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
     listener = cb;
     if (lastProgress !== undefined) cb(lastProgress);
   };
-  const instance = render(<LoadingScreen modelName={name} subscribe={subscribe} />, {
+  const estimate = target.kind === "local" ? checkpointWeightBytes(target.where) : undefined;
+  const instance = render(<LoadingScreen modelName={name} subscribe={subscribe} memoryEstimateBytes={estimate} />, {
     exitOnCtrlC: false,
     kittyKeyboard: { mode: "auto", flags: ["disambiguateEscapeCodes"] },
   });
@@ -69,7 +72,11 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
       notices.push(sessions.length === 0 ? "no saved sessions in this folder" : ["pick a session with /resume ID:", ...sessions.map((s) => `  ${s.id}  ${s.title}`)].join("\n"));
     }
     if (holder.current.messages.length > 0) notices.push(...recap(holder.current.messages));
-    notices.push(`${opened.model.name} ready · context ${opened.model.contextWindow} tokens · /help for commands`);
+    const memory =
+      opened.engine !== undefined && opened.session !== undefined
+        ? ` · weights ${formatBytes(opened.engine.info.bytes.total)} + KV cache up to ${formatBytes(opened.session.kvCapacity().bytes)}`
+        : "";
+    notices.push(`${opened.model.name} ready · context ${opened.model.contextWindow} tokens${memory} · /help for commands`);
     instance.rerender(
       <ChatApp
         driver={holder.current}

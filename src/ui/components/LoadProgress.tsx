@@ -18,6 +18,13 @@ const PHASE_LABEL: Record<Progress["phase"], string> = {
   ready: "ready",
 };
 
+const PHASE_UNIT: Record<Progress["phase"], string> = {
+  headers: "files",
+  mapping: "shards",
+  experts: "experts",
+  ready: "",
+};
+
 export function progressBar(fraction: number, width: number): string {
   const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
   const filled = Math.round(f * width);
@@ -26,17 +33,12 @@ export function progressBar(fraction: number, width: number): string {
 
 export function LoadProgress({ modelName, progress, memoryEstimateBytes, width }: LoadProgressProps) {
   const fraction = progress !== undefined && progress.total > 0 ? progress.done / progress.total : 0;
-  const amount =
-    progress === undefined
-      ? ""
-      : progress.phase === "mapping"
-        ? `${formatBytes(progress.done)} / ${formatBytes(progress.total)}`
-        : `${progress.done} / ${progress.total}`;
+  const amount = progress === undefined ? "" : `${progress.done} / ${progress.total} ${PHASE_UNIT[progress.phase]}`;
   return (
     <Box flexDirection="column">
       <Text>
         Loading <Text bold>{modelName}</Text>
-        {memoryEstimateBytes !== undefined ? <Text dimColor> · needs about {formatBytes(memoryEstimateBytes)}</Text> : null}
+        {memoryEstimateBytes !== undefined ? <Text dimColor> · weights {formatBytes(memoryEstimateBytes)} (memory-mapped)</Text> : null}
       </Text>
       <Text>
         <Text color="cyan">{progressBar(fraction, Math.max(10, Math.min(40, width - 40)))}</Text> {Math.round(fraction * 100)}%{" "}
