@@ -103,11 +103,15 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
     }
   }
 
+  const modelCard = () => ({ id: model.name, object: "model", created: startedAt, owned_by: "k2", max_model_len: model.contextWindow });
+
   function models(res: ServerResponse): void {
-    sendJson(res, 200, {
-      object: "list",
-      data: [{ id: model.name, object: "model", created: startedAt, owned_by: "k2", max_model_len: model.contextWindow }],
-    });
+    sendJson(res, 200, { object: "list", data: [modelCard()] });
+  }
+
+  function oneModel(res: ServerResponse, id: string): void {
+    if (id !== model.name) throw new HttpError(404, `no model "${id}" here; this server has "${model.name}"`, "not_found_error", "model");
+    sendJson(res, 200, modelCard());
   }
 
   function health(res: ServerResponse): void {
@@ -121,8 +125,9 @@ export async function startK2Server(options: K2ServerOptions): Promise<K2Server>
     if (path === "/health") return method === "GET" || method === "HEAD" ? health(res) : methodNotAllowed("GET");
     if (path.startsWith("/v1/")) checkApiKey(req, options.apiKey);
     if (path === "/v1/models") return method === "GET" ? models(res) : methodNotAllowed("GET");
+    if (path.startsWith("/v1/models/")) return method === "GET" ? oneModel(res, decodeURIComponent(path.slice("/v1/models/".length))) : methodNotAllowed("GET");
     if (path === "/v1/chat/completions") return method === "POST" ? chatCompletions(req, res) : methodNotAllowed("POST");
-    throw new HttpError(404, `no route ${method} ${path} (this server has POST /v1/chat/completions, GET /v1/models, GET /health)`, "not_found_error");
+    throw new HttpError(404, `no route ${method} ${path} (this server has POST /v1/chat/completions, GET /v1/models[/ID], GET /health)`, "not_found_error");
   }
 
   const server: Server = createServer((req, res) => {

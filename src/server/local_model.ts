@@ -1,7 +1,7 @@
 // Opens a checkpoint directory as a ChatModel for the server: engine + one KV-cache session (the
 // server generates one request at a time, so consecutive turns of a conversation reuse the cache
 // prefix) + the checkpoint's own tokenizer and chat template.
-import { basename, resolve } from "node:path";
+import { basename, resolve, sep } from "node:path";
 import type { ChatModel } from "../chat/chat_model.js";
 import { loadChatTemplate } from "../chat/chat_template.js";
 import { LocalChatModel } from "../chat/local_chat_model.js";
@@ -15,13 +15,25 @@ export interface OpenedLocalModel {
   close(): void;
 }
 
+/** The id clients see: "ORG/NAME" for a Hugging Face cache snapshot (whose folder name is a commit
+ *  hash), else the checkpoint folder's name. */
+export function servedModelName(dir: string): string {
+  const parts = resolve(dir).split(sep);
+  const n = parts.length;
+  if (n >= 3 && parts[n - 2] === "snapshots") {
+    const m = /^models--([^-].*?)--(.+)$/.exec(parts[n - 3]!);
+    if (m) return `${m[1]}/${m[2]}`;
+  }
+  return basename(resolve(dir));
+}
+
 export async function openLocalChatModel(dir: string, load: LoadOptions = {}): Promise<OpenedLocalModel> {
   const tokenizer = loadTokenizer(dir);
   const template = loadChatTemplate(dir);
   const engine = await openEngine(dir, load);
   try {
     const session = engine.createSession();
-    const model = new LocalChatModel({ name: basename(resolve(dir)), contextWindow: engine.contextSize, session, tokenizer, template });
+    const model = new LocalChatModel({ name: servedModelName(dir), contextWindow: engine.contextSize, session, tokenizer, template });
     return {
       model,
       close: () => {

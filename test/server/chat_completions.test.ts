@@ -444,6 +444,9 @@ describe("GET /v1/models and /health", () => {
     const models = [];
     for await (const m of client.models.list()) models.push(m);
     expect(models).toEqual([expect.objectContaining({ id: "gated-k2", object: "model", owned_by: "k2", max_model_len: 4096 })]);
+    expect(await client.models.retrieve("gated-k2")).toMatchObject({ id: "gated-k2", max_model_len: 4096 });
+    const missing = await statusOf(client.models.retrieve("gpt-5"));
+    expect([missing.status, missing.message]).toEqual([404, expect.stringMatching(/no model "gpt-5" here; this server has "gated-k2"/)]);
     const health = (await (await fetch(`${server.url}/health`)).json()) as Record<string, unknown>;
     expect(health).toEqual({ status: "ok", model: "gated-k2", generating: false, queued: 0 });
   });
