@@ -20,7 +20,7 @@ constexpr int64_t kMinRowsPerThread = 16;
 // packing costs about as much as 16-24 token rows of FMAs; the int16 fast kernel holds longer).
 constexpr int kGemmMinBf16 = 24;
 constexpr int kGemmMinInt4Exact = 12;
-constexpr int kGemmMinInt4Fast = 32;
+constexpr int kGemmMinInt4Fast = 24;
 }  // namespace
 
 CpuBackend::CpuBackend(int threads, CpuMode mode) : pool_(threads), mode_(mode), k_(cpu_kernels()) {}
@@ -299,40 +299,48 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
     return Q16Rows{q.qs + static_cast<size_t>(row) * q.cols, q.d + row * G, q.cols};
   };
 
-  // gate and up: the (group, weight row) pairs of every group split evenly across threads.
-  const int64_t items = static_cast<int64_t>(n_groups) * inter;
+  // gate and up: each group's weight rows are cut into units of about equal cost (rows × tokens),
+  // so an expert that most of the chunk chose does not end up in one thread's share.
+  struct Unit {
+    int g, r0, r1;
+  };
+  std::vector<Unit> units;
+  const int64_t total_cost = static_cast<int64_t>(total) * inter;
+  const int64_t target = std::max<int64_t>(1, total_cost / (static_cast<int64_t>(pool_.size()) * 8));
+  for (int g = 0; g < n_groups; g++) {
+    int64_t rows = std::max<int64_t>(16, target / std::max(1, groups[g].n_rows));
+    rows = (rows + 15) / 16 * 16;  // whole GEMM panels
+    for (int r = 0; r < inter; r += static_cast<int>(rows)) units.push_back({g, r, static_cast<int>(std::min<int64_t>(inter, r + rows))});
+  }
   pool_.parallel_for(
-      items,
-      [&](int64_t i0, int64_t i1, int) {
-        for (int64_t i = i0; i < i1;) {
-          const int g = static_cast<int>(i / inter);
-          const int r0 = static_cast<int>(i % inter);
-          const int r1 = static_cast<int>(std::min<int64_t>(inter, r0 + (i1 - i)));
+      static_cast<int64_t>(units.size()),
+      [&](int64_t u0, int64_t u1, int) {
+        for (int64_t u = u0; u < u1; u++) {
+          const int g = units[u].g, r0 = units[u].r0, r1 = units[u].r1;
           const MoeGroup& G = groups[g];
           float* h = &moe_h_[static_cast<size_t>(offset[g]) * inter];
-          float* u = &moe_u_[static_cast<size_t>(offset[g]) * inter];
+          float* up = &moe_u_[static_cast<size_t>(offset[g]) * inter];
           if (int4_gemm_pays(G.n_rows)) {
             const float* xg = &moe_x_[static_cast<size_t>(offset[g]) * dim];
             k_.int4_gemm(xg, G.n_rows, G.expert->gate, h, inter, r0, r1);
-            k_.int4_gemm(xg, G.n_rows, G.expert->up, u, inter, r0, r1);
+            k_.int4_gemm(xg, G.n_rows, G.expert->up, up, inter, r0, r1);
           } else if (fast) {
             Q16Rows q = q16_at(qx, offset[g]);
             k_.int4_q16_rows(q, G.n_rows, G.expert->gate, h, inter, r0, r1);
-            k_.int4_q16_rows(q, G.n_rows, G.expert->up, u, inter, r0, r1);
+            k_.int4_q16_rows(q, G.n_rows, G.expert->up, up, inter, r0, r1);
           } else {
             const float* xg = &moe_x_[static_cast<size_t>(offset[g]) * dim];
             k_.int4_rows(xg, G.n_rows, G.expert->gate, h, inter, r0, r1);
-            k_.int4_rows(xg, G.n_rows, G.expert->up, u, inter, r0, r1);
+            k_.int4_rows(xg, G.n_rows, G.expert->up, up, inter, r0, r1);
           }
           for (int j = 0; j < G.n_rows; j++)
             for (int r = r0; r < r1; r++) {
               float& hv = h[static_cast<size_t>(j) * inter + r];
-              hv = hv / (1.0f + std::exp(-hv)) * u[static_cast<size_t>(j) * inter + r];
+              hv = hv / (1.0f + std::exp(-hv)) * up[static_cast<size_t>(j) * inter + r];
             }
-          i += r1 - r0;
         }
       },
-      kMinRowsPerThread);
+      1);
   if (any_q16) qh = quantize_groups(moe_h_.data(), inter, groups, offset.data(), n_groups, 1);
 
   // down: each thread owns a slice of the output dimensions across all groups, so the weighted
