@@ -2,7 +2,7 @@
 // object (json) or as one JSON event per line (stream-json); reasoning and tool progress go to
 // stderr, and only with --show-thinking. SIGINT cancels the turn and exits 130.
 import type { AgentEvent } from "../agent/events.js";
-import { ansiStyle, colorAllowed } from "../ui/ansi_style.js";
+import { ansiStyle, colorAllowed, sanitizeTerminalText } from "../ui/ansi_style.js";
 import { formatRate, formatSeconds } from "../ui/format_units.js";
 import { exitCodeFor, OneShotCollector, type OneShotResult } from "./oneshot_result.js";
 
@@ -59,10 +59,10 @@ export async function runOneShot(driver: OneShotDriver, prompt: string, o: OneSh
         }
         if (lastContentStep !== -1 && lastContentStep !== ev.step) out.write("\n\n");
         lastContentStep = ev.step;
-        out.write(e.text);
+        out.write(sanitizeTerminalText(e.text));
         wroteContent = true;
       } else if (e.type === "reasoning" && o.showThinking) {
-        err.write(errStyle.dim(e.text));
+        err.write(errStyle.dim(sanitizeTerminalText(e.text)));
         inReasoning = true;
       }
       return;

@@ -3,6 +3,7 @@
 // flickers); only `live` items repaint.
 import type { AgentEvent, PermissionRequest, TodoItem } from "../agent/events.js";
 import type { GenerationStats } from "../engine/types.js";
+import { sanitizeTerminalText } from "./ansi_style.js";
 
 export interface UserItem {
   kind: "user";
@@ -167,12 +168,12 @@ function applyOne(state: TranscriptState, ev: AgentEvent, now: number): void {
       if (e.type === "reasoning") {
         const item = currentAssistant(state, ev.step, now);
         item.reasoningStartedAt ??= now;
-        item.reasoning += e.text;
+        item.reasoning += sanitizeTerminalText(e.text);
         item.reasoningTokens += 1;
         if (item.content === "") item.reasoningMs = now - item.reasoningStartedAt;
       } else if (e.type === "content") {
         const item = currentAssistant(state, ev.step, now);
-        item.content += e.text;
+        item.content += sanitizeTerminalText(e.text);
       } else if (e.type === "tool_call_start") {
         currentAssistant(state, ev.step, now).writingTool = e.name;
       } else if (e.type === "tool_call_end" || e.type === "tool_call_error") {
@@ -191,15 +192,15 @@ function applyOne(state: TranscriptState, ev: AgentEvent, now: number): void {
     }
     case "tool_output": {
       const item = state.live.find((i): i is ToolItem => i.kind === "tool" && i.callId === ev.callId);
-      if (item !== undefined) item.output = (item.output + ev.chunk).slice(-TOOL_OUTPUT_KEEP);
+      if (item !== undefined) item.output = (item.output + sanitizeTerminalText(ev.chunk)).slice(-TOOL_OUTPUT_KEEP);
       return;
     }
     case "tool_end": {
       const item = state.live.find((i): i is ToolItem => i.kind === "tool" && i.callId === ev.callId);
       if (item !== undefined) {
         item.status = ev.ok ? "ok" : "error";
-        item.result = ev.result;
-        item.diff = ev.diff;
+        item.result = sanitizeTerminalText(ev.result);
+        item.diff = ev.diff !== undefined ? sanitizeTerminalText(ev.diff) : undefined;
         item.durationMs = ev.durationMs;
       }
       return;

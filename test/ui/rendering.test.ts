@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ansiStyle, colorAllowed, stripAnsi } from "../../src/ui/ansi_style.js";
+import { ansiStyle, colorAllowed, sanitizeTerminalText, stripAnsi } from "../../src/ui/ansi_style.js";
 import { renderDiff } from "../../src/ui/diff_render.js";
 import * as edit from "../../src/ui/input_buffer.js";
 import { renderMarkdown } from "../../src/ui/markdown_render.js";
@@ -32,6 +32,12 @@ describe("colour policy", () => {
     expect(colorAllowed({ isTTY: true }, { NO_COLOR: "1" })).toBe(false);
     expect(colorAllowed({ isTTY: true }, { TERM: "dumb" })).toBe(false);
     expect(colorAllowed({ isTTY: false }, {})).toBe(false);
+  });
+});
+
+describe("terminal safety", () => {
+  it("model text cannot emit escape sequences or control bytes", () => {
+    expect(sanitizeTerminalText("a\u001b[2Jb\u0007c\r\nd\te\u009bf")).toBe("a\ufffd[2Jb\ufffdc\nd\te\ufffdf");
   });
 });
 

@@ -11,6 +11,7 @@ import { resolveSettings, type ResolvedSettings } from "../../config/resolve_set
 import type { LoadProgress } from "../../engine/types.js";
 import { CheckpointError, InterruptedError, UsageError } from "../../errors.js";
 import { composePrompt, runOneShot } from "../../oneshot/run_oneshot.js";
+import { colorAllowed } from "../../ui/ansi_style.js";
 import { parseAppFlags, type AppFlags, type RawAppFlags } from "./app_flags.js";
 import type { OpenedModel } from "./open_chat_model.js";
 import { readPipedStdin } from "./read_stdin.js";
@@ -46,6 +47,8 @@ export async function runApp(raw: RawAppFlags): Promise<void> {
   if (oneShot) return runOneShotMode(flags, settings, target, prompt!);
   // Ink and React take a noticeable moment to import on a busy machine: say something first.
   process.stdout.write(`k2 ${VERSION} · starting ${target.kind === "local" ? path.basename(target.where) : target.where}…\n`);
+  // Ink colours its components through chalk, which decides at import time and ignores NO_COLOR.
+  if (!colorAllowed(process.stdout) || settings.values.theme === "mono") process.env.FORCE_COLOR = "0";
   const { runInteractive } = await import("./run_interactive.js");
   return runInteractive(flags, settings, target);
 }

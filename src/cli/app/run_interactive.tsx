@@ -18,7 +18,7 @@ import path from "node:path";
 
 export async function runInteractive(flags: AppFlags, settings: ResolvedSettings, target: AppTarget): Promise<void> {
   const color = colorAllowed(process.stdout) && settings.values.theme !== "mono";
-  const style = ansiStyle(color);
+  const style = ansiStyle(color, settings.values.theme);
   const name = target.kind === "local" ? path.basename(target.where) : target.where;
   let listener: ((p: LoadProgress) => void) | undefined;
   let lastProgress: LoadProgress | undefined;
