@@ -6,7 +6,7 @@
 import { UsageError } from "../errors.js";
 import { normalizeEndpoint } from "./endpoint_url.js";
 import { OpenAIChatModel } from "./openai_chat_model.js";
-import { RemoteModelError } from "./remote_error.js";
+import { RemoteModelError, describeFetchError } from "./remote_error.js";
 import { connectErrorCode, type RetryOptions } from "./retry_policy.js";
 
 /** Kimi K2 Thinking's window, used when the server does not say. */
@@ -66,7 +66,7 @@ async function listModels(endpoint: string, apiKey: string | undefined, fetchFn:
   try {
     res = await fetchFn(`${endpoint}/models`, { headers: apiKey !== undefined ? { authorization: `Bearer ${apiKey}` } : {}, signal: AbortSignal.timeout(30_000) });
   } catch (err) {
-    throw new RemoteModelError(endpoint, `cannot connect (${connectErrorCode(err) ?? (err as Error).message}); is the server running?`, undefined, { cause: err });
+    throw new RemoteModelError(endpoint, `cannot connect (${connectErrorCode(err) ?? describeFetchError(err)}); is the server running?`, undefined, { cause: err });
   }
   if (res.status === 401 || res.status === 403) {
     throw new RemoteModelError(endpoint, `HTTP ${res.status}: the server rejected the API key (check --api-key)`, res.status);

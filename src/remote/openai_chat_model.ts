@@ -10,7 +10,7 @@ import type { ChatMessage, ToolSchema } from "../chat/messages.js";
 import type { GenerationStats } from "../engine/types.js";
 import { DeltaTranslator } from "./delta_translator.js";
 import { openAIRequestBody } from "./openai_request_body.js";
-import { RemoteModelError } from "./remote_error.js";
+import { RemoteModelError, describeFetchError } from "./remote_error.js";
 import { DEFAULT_RETRY, RETRYABLE_STATUS, connectErrorCode, retryDelayMs, sleep, type RetryOptions } from "./retry_policy.js";
 import { readSse } from "./sse_reader.js";
 import { estimatePromptTokens } from "./token_estimate.js";
@@ -114,7 +114,7 @@ export class OpenAIChatModel implements ChatModel {
           } else if (err instanceof RemoteModelError) {
             throw err; // the server said what went wrong: not a transport failure to retry
           } else {
-            broken = new RemoteModelError(this.options.endpoint, `the response stream broke: ${describe(err)}`, undefined, { cause: err });
+            broken = new RemoteModelError(this.options.endpoint, `the response stream broke: ${describeFetchError(err)}`, undefined, { cause: err });
           }
         }
         if (cancelled()) {
@@ -243,7 +243,7 @@ export class OpenAIChatModel implements ChatModel {
           continue;
         }
         const tries = attempt + 1;
-        throw new RemoteModelError(this.options.endpoint, `cannot connect (${code ?? describe(err)})${tries > 1 ? ` after ${tries} attempts` : ""}; is the server running?`, undefined, { cause: err });
+        throw new RemoteModelError(this.options.endpoint, `cannot connect (${code ?? describeFetchError(err)})${tries > 1 ? ` after ${tries} attempts` : ""}; is the server running?`, undefined, { cause: err });
       }
       if (res.ok) {
         if (res.body === null) throw new RemoteModelError(this.options.endpoint, `HTTP ${res.status} with an empty body`, res.status);
@@ -281,8 +281,3 @@ function errorText(e: unknown): string {
   return JSON.stringify(e);
 }
 
-function describe(err: unknown): string {
-  const cause = (err as { cause?: { message?: string } }).cause;
-  const msg = err instanceof Error ? err.message : String(err);
-  return cause?.message ? `${msg}: ${cause.message}` : msg;
-}

@@ -12,3 +12,10 @@ export class RemoteModelError extends K2Error {
     super(`${endpoint}: ${message}`, options);
   }
 }
+
+/** A failed fetch's message with its cause ("fetch failed: connect ECONNREFUSED …", "fetch failed: bad port"). */
+export function describeFetchError(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const cause = (err as { cause?: { message?: unknown } } | null)?.cause?.message;
+  return typeof cause === "string" && cause !== "" ? `${msg}: ${cause}` : msg;
+}
