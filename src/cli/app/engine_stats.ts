@@ -7,7 +7,7 @@ export function engineStatsLines(opened: OpenedModel, driver: RecordingDriver): 
   const lines: string[] = [];
   const e = opened.engine;
   if (e !== undefined) {
-    lines.push(`engine: ${e.details.backend} (${e.details.cpuMode}) · mapped ${formatBytes(e.details.mappedBytes)} · weights ${formatBytes(e.info.bytes.total)}`);
+    lines.push(`engine: ${e.details.backend} · mapped ${formatBytes(e.details.mappedBytes)} · weights ${formatBytes(e.info.bytes.total)}`);
   }
   if (opened.session !== undefined) {
     const cap = opened.session.kvCapacity();

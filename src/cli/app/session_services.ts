@@ -114,7 +114,7 @@ export function createAppServices(factory: AgentFactory, o: AgentFactoryOptions,
         const i = e.info;
         lines.push(
           `${i.modelType}: ${i.layers} layers, hidden ${i.hiddenSize}, ${i.routedExperts} experts (${i.expertsPerToken} active + ${i.sharedExperts} shared), vocab ${i.vocabSize}`,
-          `weights ${formatBytes(i.bytes.total)} · backend ${e.details.backend} (${e.details.cpuMode}) · loaded in ${formatSeconds(o.opened.loadMs)}`,
+          `weights ${formatBytes(i.bytes.total)} · backend ${e.details.backend} · loaded in ${formatSeconds(o.opened.loadMs)}`,
         );
       }
       lines.push("switch models with `k2 --model DIR` or `k2 config set model DIR`");
