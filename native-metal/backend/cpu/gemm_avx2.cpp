@@ -69,21 +69,31 @@ __attribute__((noinline)) void micro6(const float* x, int ldx, const float* pane
   const size_t l1 = static_cast<size_t>(ldx), l3 = 3 * l1, l5 = 5 * l1;
   const float* xk = x;
   const float* pk = panel;
-  for (int k = 0; k < kc; k++, xk++, pk += NR) {
-    const __m256 w0 = _mm256_loadu_ps(pk), w1 = _mm256_loadu_ps(pk + 8);
-    __m256 b = _mm256_broadcast_ss(xk);
-    c00 = _mm256_fmadd_ps(w0, b, c00), c01 = _mm256_fmadd_ps(w1, b, c01);
-    b = _mm256_broadcast_ss(xk + l1);
-    c10 = _mm256_fmadd_ps(w0, b, c10), c11 = _mm256_fmadd_ps(w1, b, c11);
-    b = _mm256_broadcast_ss(xk + 2 * l1);
-    c20 = _mm256_fmadd_ps(w0, b, c20), c21 = _mm256_fmadd_ps(w1, b, c21);
-    b = _mm256_broadcast_ss(xk + l3);
-    c30 = _mm256_fmadd_ps(w0, b, c30), c31 = _mm256_fmadd_ps(w1, b, c31);
-    b = _mm256_broadcast_ss(xk + 4 * l1);
-    c40 = _mm256_fmadd_ps(w0, b, c40), c41 = _mm256_fmadd_ps(w1, b, c41);
-    b = _mm256_broadcast_ss(xk + l5);
-    c50 = _mm256_fmadd_ps(w0, b, c50), c51 = _mm256_fmadd_ps(w1, b, c51);
+#define K2_GEMM_STEP(P, X)                                                       \
+  {                                                                              \
+    const __m256 w0 = _mm256_loadu_ps(P), w1 = _mm256_loadu_ps((P) + 8);         \
+    __m256 b = _mm256_broadcast_ss(X);                                           \
+    c00 = _mm256_fmadd_ps(w0, b, c00), c01 = _mm256_fmadd_ps(w1, b, c01);       \
+    b = _mm256_broadcast_ss((X) + l1);                                           \
+    c10 = _mm256_fmadd_ps(w0, b, c10), c11 = _mm256_fmadd_ps(w1, b, c11);       \
+    b = _mm256_broadcast_ss((X) + 2 * l1);                                       \
+    c20 = _mm256_fmadd_ps(w0, b, c20), c21 = _mm256_fmadd_ps(w1, b, c21);       \
+    b = _mm256_broadcast_ss((X) + l3);                                           \
+    c30 = _mm256_fmadd_ps(w0, b, c30), c31 = _mm256_fmadd_ps(w1, b, c31);       \
+    b = _mm256_broadcast_ss((X) + 4 * l1);                                       \
+    c40 = _mm256_fmadd_ps(w0, b, c40), c41 = _mm256_fmadd_ps(w1, b, c41);       \
+    b = _mm256_broadcast_ss((X) + l5);                                           \
+    c50 = _mm256_fmadd_ps(w0, b, c50), c51 = _mm256_fmadd_ps(w1, b, c51);       \
   }
+  int k = 0;
+  for (; k + 4 <= kc; k += 4, xk += 4, pk += 4 * NR) {
+    K2_GEMM_STEP(pk, xk)
+    K2_GEMM_STEP(pk + NR, xk + 1)
+    K2_GEMM_STEP(pk + 2 * NR, xk + 2)
+    K2_GEMM_STEP(pk + 3 * NR, xk + 3)
+  }
+  for (; k < kc; k++, xk++, pk += NR) K2_GEMM_STEP(pk, xk)
+#undef K2_GEMM_STEP
   _mm256_storeu_ps(c + 0 * ldc, c00), _mm256_storeu_ps(c + 0 * ldc + 8, c01);
   _mm256_storeu_ps(c + 1 * ldc, c10), _mm256_storeu_ps(c + 1 * ldc + 8, c11);
   _mm256_storeu_ps(c + 2 * ldc, c20), _mm256_storeu_ps(c + 2 * ldc + 8, c21);
