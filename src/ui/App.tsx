@@ -10,6 +10,7 @@ import { PERMISSION_CHOICES, PermissionPrompt } from "./components/PermissionPro
 import { PromptInput } from "./components/PromptInput.js";
 import { SlashPalette } from "./components/SlashPalette.js";
 import { StatusLine } from "./components/StatusLine.js";
+import { TodoList } from "./components/TodoList.js";
 import * as edit from "./input_buffer.js";
 import type { InputHistory } from "./input_history.js";
 import type { AppServices, SessionDriver } from "./session_driver.js";
@@ -422,7 +423,8 @@ export function ChatApp(props: ChatAppProps) {
   useInput(onKey);
 
   const lineOpts = { style, width, showThinking, live: false };
-  const footerRows = 3 + input.text.split("\n").length + 1 + palette.length + (hint !== null ? 1 : 0) + (transcript.permission !== undefined ? 12 : 0);
+  const openTodos = transcript.todos.some((t) => t.status !== "completed") ? transcript.todos.length : 0;
+  const footerRows = 3 + input.text.split("\n").length + 1 + palette.length + openTodos + (hint !== null ? 1 : 0) + (transcript.permission !== undefined ? 12 : 0);
   const liveBudget = Math.max(3, rows - footerRows - 1);
   const liveLines = transcript.live.flatMap((item) => itemLines(item, { ...lineOpts, showThinking: showThinking || expandLive, live: true }));
   const telemetry = transcript.telemetry;
@@ -433,6 +435,7 @@ export function ChatApp(props: ChatAppProps) {
         {(item: TranscriptItem) => <Text key={item.id}>{itemLines(item, lineOpts).join("\n")}</Text>}
       </Static>
       {liveLines.length > 0 ? <Text>{tailToRows(liveLines, liveBudget, width, style).join("\n")}</Text> : null}
+      <TodoList items={transcript.todos} />
       {busy && transcript.permission === undefined ? <Text dimColor>{"  working… (esc to cancel)"}</Text> : null}
       {transcript.permission !== undefined ? (
         <PermissionPrompt request={transcript.permission} selected={permissionIndex} style={style} maxDiffLines={8} />

@@ -53,6 +53,24 @@ describe("k2 one-shots through pipes", () => {
   });
 });
 
+describe("k2 config", () => {
+  it("path, set, get, list and unset round-trip through the file under K2_HOME", () => {
+    const box = sandbox();
+    expect(k2(["config", "path"], box).stdout.trim()).toBe(path.join(box.home, "config.json"));
+    expect(k2(["config", "set", "topK", "40"], box)).toMatchObject({ code: 0, stdout: "topK = 40\n" });
+    expect(k2(["config", "get", "topK"], box).stdout).toBe("40\n");
+    expect(k2(["config", "get", "topK"], { ...box, env: { K2_TOP_K: "7" } }).stdout).toBe("7\n");
+    const list = k2(["config", "list"], box).stdout;
+    expect(list).toContain("topK = 40  # file");
+    expect(list).toContain("permissionMode = ask  # default");
+    expect(k2(["config", "unset", "topK"], box).code).toBe(0);
+    expect(k2(["config", "get", "topK"], box)).toMatchObject({ code: 1, stdout: "" });
+    const unknown = k2(["config", "get", "nope"], box);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
 describe("interrupting a one-shot", () => {
   it("SIGINT mid-answer stops generation and exits 130", async () => {
     const box = sandbox();

@@ -166,6 +166,26 @@ describe("ChatApp", () => {
     expect(driver.mode).toBe("auto-edit");
   });
 
+  it("shows the agent's todo list while items are open", async () => {
+    const driver = new FakeDriver([
+      [
+        { type: "turn_start", turn: 1 },
+        { type: "todos", items: [{ content: "read the code", status: "completed" }, { content: "write the fix", status: "in_progress" }, { content: "run tests", status: "pending" }] },
+        { gate: "plan" },
+        { type: "todos", items: [{ content: "read the code", status: "completed" }, { content: "write the fix", status: "completed" }, { content: "run tests", status: "completed" }] },
+        { type: "turn_end", reason: "done" },
+      ],
+    ]);
+    const { app, frame } = mount(driver);
+    await type(app, "plan it");
+    app.stdin.write(ENTER);
+    await until(() => frame().includes("◐ write the fix"), frame);
+    expect(frame()).toContain("☑ read the code");
+    expect(frame()).toContain("☐ run tests");
+    driver.release("plan");
+    await until(() => !frame().includes("run tests"), frame);
+  });
+
   it("shows the slash palette while typing / and filters it", async () => {
     const driver = new FakeDriver([]);
     const { app, frame } = mount(driver);
