@@ -1,5 +1,4 @@
 // Layering: command-line flags > environment (K2_*) > settings file > built-in defaults.
-import { ConfigError } from "../errors.js";
 import { k2Paths, type K2Paths } from "./config_paths.js";
 import { SettingsFile } from "./settings_file.js";
 import { defaultSettings, parseSettingValue, SETTING_KEYS, SETTINGS, type Settings, type SettingKey } from "./settings_schema.js";
@@ -44,11 +43,4 @@ export function resolveSettings(options: { flags?: Settings; env?: NodeJS.Proces
     }
   }
   return { values: values as Settings, sources, configFile: file.path, paths };
-}
-
-/** Flags that must be given together or not at all are checked where they are parsed; this one guards API misuse. */
-export function requireSetting<K extends SettingKey>(settings: Settings, key: K): NonNullable<Settings[K]> {
-  const v = settings[key];
-  if (v === undefined || v === null) throw new ConfigError(`setting ${key} is not set`);
-  return v as NonNullable<Settings[K]>;
 }

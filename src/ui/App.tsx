@@ -422,11 +422,11 @@ export function ChatApp(props: ChatAppProps) {
 
   useInput(onKey);
 
-  const lineOpts = { style, width, showThinking, live: false };
+  const lineOpts = { style, width, showThinking };
   const openTodos = transcript.todos.some((t) => t.status !== "completed") ? transcript.todos.length : 0;
   const footerRows = 3 + input.text.split("\n").length + 1 + palette.length + openTodos + (hint !== null ? 1 : 0) + (transcript.permission !== undefined ? 12 : 0);
   const liveBudget = Math.max(3, rows - footerRows - 1);
-  const liveLines = transcript.live.flatMap((item) => itemLines(item, { ...lineOpts, showThinking: showThinking || expandLive, live: true }));
+  const liveLines = transcript.live.flatMap((item) => itemLines(item, { ...lineOpts, showThinking: showThinking || expandLive }));
   const telemetry = transcript.telemetry;
 
   return (

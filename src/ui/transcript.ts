@@ -98,11 +98,10 @@ function flush(state: TranscriptState): void {
   }
 }
 
-function currentAssistant(state: TranscriptState, step: number, now: number): AssistantItem {
+function currentAssistant(state: TranscriptState, step: number): AssistantItem {
   const last = state.live[state.live.length - 1];
   if (last !== undefined && last.kind === "assistant" && last.step === step && !last.finished) return last;
   const item: AssistantItem = { kind: "assistant", id: newId(state, "a"), step, reasoning: "", reasoningTokens: 0, reasoningMs: 0, content: "", finished: false };
-  void now;
   state.live.push(item);
   return item;
 }
@@ -166,18 +165,18 @@ function applyOne(state: TranscriptState, ev: AgentEvent, now: number): void {
     case "model": {
       const e = ev.event;
       if (e.type === "reasoning") {
-        const item = currentAssistant(state, ev.step, now);
+        const item = currentAssistant(state, ev.step);
         item.reasoningStartedAt ??= now;
         item.reasoning += sanitizeTerminalText(e.text);
         item.reasoningTokens += 1;
         if (item.content === "") item.reasoningMs = now - item.reasoningStartedAt;
       } else if (e.type === "content") {
-        const item = currentAssistant(state, ev.step, now);
+        const item = currentAssistant(state, ev.step);
         item.content += sanitizeTerminalText(e.text);
       } else if (e.type === "tool_call_start") {
-        currentAssistant(state, ev.step, now).writingTool = e.name;
+        currentAssistant(state, ev.step).writingTool = e.name;
       } else if (e.type === "tool_call_end" || e.type === "tool_call_error") {
-        const item = currentAssistant(state, ev.step, now);
+        const item = currentAssistant(state, ev.step);
         item.writingTool = undefined;
       } else if (e.type === "end") {
         const last = state.live[state.live.length - 1];

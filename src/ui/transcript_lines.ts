@@ -11,8 +11,6 @@ export interface LineOptions {
   width: number;
   /** Reasoning shown in full instead of collapsing to one line. */
   showThinking: boolean;
-  /** The item is still streaming. */
-  live: boolean;
 }
 
 export const DIFF_MAX_LINES = 40;
