@@ -41,19 +41,33 @@ inline void f32_block(const float* x, int K, const float* wrow, float* y, int ld
 void int4_rows_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
   const int K = w.cols, G = K / 32;
   if (n == 1) {
+    // Per group: Σ (q-8)·x over 32 inputs as one vector, then one FMA with the group's scale,
+    // picked out of a vector of 8 scales.
+    const __m128i m = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
     for (int r = r0; r < r1; r++) {
-      const uint32_t* pr = w.packed + static_cast<size_t>(r) * (K / 8);
+      const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
       const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
       __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-      for (int g = 0; g < G; g++) {
-        __m256 wv[4];
-        dequant_group(pr + g * 4, bf16_to_f32(sr[g]), wv);
+      auto group = [&](int g, __m256 s) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + g * 16));
+        const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, m), eight);
+        const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), m), eight);
+        const __m128i e0 = _mm_unpacklo_epi8(lo, hi), e1 = _mm_unpackhi_epi8(lo, hi);
         const float* xg = x + g * 32;
-        acc0 = _mm256_fmadd_ps(wv[0], _mm256_loadu_ps(xg), acc0);
-        acc1 = _mm256_fmadd_ps(wv[1], _mm256_loadu_ps(xg + 8), acc1);
-        acc0 = _mm256_fmadd_ps(wv[2], _mm256_loadu_ps(xg + 16), acc0);
-        acc1 = _mm256_fmadd_ps(wv[3], _mm256_loadu_ps(xg + 24), acc1);
+        __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(e0)), _mm256_loadu_ps(xg));
+        __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(e0, 8))), _mm256_loadu_ps(xg + 8));
+        t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(e1)), _mm256_loadu_ps(xg + 16), t);
+        u = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(e1, 8))), _mm256_loadu_ps(xg + 24), u);
+        acc0 = _mm256_fmadd_ps(t, s, acc0);
+        acc1 = _mm256_fmadd_ps(u, s, acc1);
+      };
+      int g = 0;
+      for (; g + 8 <= G; g += 8) {
+        const __m256 sv = avx2::load_bf16(sr + g);
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) group(g + i, _mm256_permutevar8x32_ps(sv, _mm256_set1_epi32(i)));
       }
+      for (; g < G; g++) group(g, _mm256_set1_ps(bf16_to_f32(sr[g])));
       y[r] = avx2::hsum(_mm256_add_ps(acc0, acc1));
     }
     return;
@@ -80,23 +94,48 @@ namespace {
 
 // T token rows against one weight row. Per group: the 16 packed bytes become 16 even and 16 odd
 // signed int16 weights; madd_epi16 against the matching int16 activations gives 8 int32 partial
-// sums, converted and scaled once per group.
+// sums, converted and scaled once per group. Weight and activation scales of 8 groups are
+// multiplied as one vector and each group's scale is picked out with a lane permute.
 template <int T>
 inline void q16_block(const Q16Rows& x, int t0, int G, int K, const uint8_t* pr, const uint16_t* sr, float* y, int ldy) {
   __m256 acc[T];
   for (int j = 0; j < T; j++) acc[j] = _mm256_setzero_ps();
   const __m128i m = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
-  for (int g = 0; g < G; g++) {
+  const int16_t* q[T];
+  const float* d[T];
+  for (int j = 0; j < T; j++) {
+    q[j] = x.qs + static_cast<size_t>(t0 + j) * K;
+    d[j] = x.d + static_cast<size_t>(t0 + j) * G;
+  }
+  int g = 0;
+  for (; g + 8 <= G; g += 8) {
+    const __m256 sw = avx2::load_bf16(sr + g);
+    __m256 sc[T];
+    for (int j = 0; j < T; j++) sc[j] = _mm256_mul_ps(sw, _mm256_loadu_ps(d[j] + g));
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + (g + i) * 16));
+      const __m256i we = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(bytes, m), eight));
+      const __m256i wo = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), m), eight));
+      const __m256i lane = _mm256_set1_epi32(i);
+      for (int j = 0; j < T; j++) {
+        const int16_t* qg = q[j] + (g + i) * 32;
+        const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(we, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg))),
+                                           _mm256_madd_epi16(wo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 16))));
+        acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_permutevar8x32_ps(sc[j], lane), acc[j]);
+      }
+    }
+  }
+  for (; g < G; g++) {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + g * 16));
     const __m256i we = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(bytes, m), eight));
     const __m256i wo = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), m), eight));
     const float s = bf16_to_f32(sr[g]);
     for (int j = 0; j < T; j++) {
-      const size_t row = static_cast<size_t>(t0 + j);
-      const int16_t* q = x.qs + row * K + g * 32;
-      const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(we, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))),
-                                         _mm256_madd_epi16(wo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 16))));
-      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(s * x.d[row * G + g]), acc[j]);
+      const int16_t* qg = q[j] + g * 32;
+      const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(we, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg))),
+                                         _mm256_madd_epi16(wo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 16))));
+      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(s * d[j][g]), acc[j]);
     }
   }
   for (int j = 0; j < T; j++) y[static_cast<size_t>(t0 + j) * ldy] = avx2::hsum(acc[j]);
