@@ -9,7 +9,7 @@ import type { AnsiStyle } from "./ansi_style.js";
 import { PERMISSION_CHOICES, PermissionPrompt } from "./components/PermissionPrompt.js";
 import { PromptInput } from "./components/PromptInput.js";
 import { SlashPalette } from "./components/SlashPalette.js";
-import { StatusLine } from "./components/StatusLine.js";
+import { StatusLine, statusLines } from "./components/StatusLine.js";
 import { TodoList } from "./components/TodoList.js";
 import * as edit from "./input_buffer.js";
 import type { InputHistory } from "./input_history.js";
@@ -423,9 +423,14 @@ export function ChatApp(props: ChatAppProps) {
   useInput(onKey);
 
   const lineOpts = { style, width, showThinking };
+  // Ink clears the whole screen (and rewrites the scrollback) whenever its live output reaches the
+  // terminal height, so the live turn gets exactly what the footer leaves, minus a spare row.
   const openTodos = transcript.todos.some((t) => t.status !== "completed") ? transcript.todos.length : 0;
-  const footerRows = 3 + input.text.split("\n").length + 1 + palette.length + openTodos + (hint !== null ? 1 : 0) + (transcript.permission !== undefined ? 12 : 0);
-  const liveBudget = Math.max(3, rows - footerRows - 1);
+  const statusRows = statusLines({ modelName: driver.model.name, contextWindow: driver.model.contextWindow, telemetry: transcript.telemetry, mode, cwd: props.cwd, branch: props.branch, width }).length;
+  const permissionRows = transcript.permission !== undefined ? 7 + (transcript.permission.diff ? Math.min(9, transcript.permission.diff.split("\n").length + 1) : 0) : 0;
+  const inputRows = transcript.permission !== undefined ? 0 : 2 + input.text.split("\n").length;
+  const footerRows = 1 + inputRows + permissionRows + palette.length + openTodos + (hint !== null ? 1 : 0) + statusRows;
+  const liveBudget = Math.max(3, rows - footerRows - 2);
   const liveLines = transcript.live.flatMap((item) => itemLines(item, { ...lineOpts, showThinking: showThinking || expandLive }));
   const telemetry = transcript.telemetry;
 
