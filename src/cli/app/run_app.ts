@@ -41,7 +41,13 @@ export async function runApp(raw: RawAppFlags): Promise<void> {
     }
     if (flags.resume === true) throw new UsageError("--resume needs a session id in one-shot mode (k2 --resume ID -p ...)");
   }
-  if (typeof flags.resume === "string") findSession(sessionsDir(settings.paths), flags.resume); // fails fast on a bad id
+  if (typeof flags.resume === "string") {
+    try {
+      findSession(sessionsDir(settings.paths), flags.resume);
+    } catch (err) {
+      throw new UsageError(`--resume: ${(err as Error).message}`);
+    }
+  }
 
   const target = chooseTarget(flags, settings);
   if (oneShot) return runOneShotMode(flags, settings, target, prompt!);
