@@ -80,6 +80,16 @@ describe("k2 logits / generate on the tiny fixture", () => {
     expect(err).toBe(`k2: interrupted after ${ids.length} tokens\n`);
   });
 
+  it("a reader that closes the pipe early gets one clear error, not a crash", async () => {
+    const p = spawn(process.execPath, [BIN, "generate", "-m", TINY, "--ids", "1,2,3", "-n", "1000000", "--ignore-eos"]);
+    let err = "";
+    p.stdout.once("data", () => p.stdout.destroy());
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => p.on("exit", (c) => r(c)));
+    expect(code).toBe(1);
+    expect(err).toBe("k2: stdout closed before the output was complete (EPIPE)\n");
+  });
+
   it("sampling with a seed is reproducible", () => {
     const args = ["generate", "-m", TINY, "--ids", "1,2,3", "-n", "12", "--temperature", "1", "--top-p", "0.9", "--top-k", "50", "--seed", "42", "--json", "--ignore-eos"];
     const a = JSON.parse(k2(args).stdout).ids;
