@@ -136,6 +136,10 @@ export function ChatApp(props: ChatAppProps) {
           flushEvents();
           abort.current = null;
           setBusy(false);
+          if (exitAfterTurn.current) {
+            exitNowRef.current();
+            return;
+          }
           const next = queuedPrompt.current;
           queuedPrompt.current = null;
           if (next !== null) setTimeout(() => submitRef.current(next), 0);
@@ -146,6 +150,8 @@ export function ChatApp(props: ChatAppProps) {
   );
 
   const submitRef = useRef<(text: string) => void>(() => {});
+  const exitAfterTurn = useRef(false);
+  const exitNowRef = useRef<() => void>(() => {});
 
   const cancel = useCallback(() => {
     if (abort.current !== null && !abort.current.signal.aborted) {
@@ -155,11 +161,23 @@ export function ChatApp(props: ChatAppProps) {
     }
   }, [flushEvents]);
 
-  const quit = useCallback(() => {
-    abort.current?.abort();
+  const exitNow = useCallback(() => {
     props.onExit?.();
     exit();
   }, [exit, props]);
+
+  exitNowRef.current = exitNow;
+
+  /** Exits once a running turn has unwound (the engine is disposed after unmount). */
+  const quit = useCallback(() => {
+    if (abort.current === null || exitAfterTurn.current) {
+      exitNow(); // nothing running, or asked twice: do not wait any longer
+      return;
+    }
+    exitAfterTurn.current = true;
+    abort.current.abort();
+    setHint("stopping…");
+  }, [exitNow]);
 
   const slashContext = useMemo<SlashContext>(
     () => ({

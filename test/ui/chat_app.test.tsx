@@ -285,6 +285,18 @@ describe("ChatApp", () => {
     await until(() => exited, frame);
   });
 
+  it("Ctrl+D during a turn cancels it and exits once the turn has unwound", async () => {
+    let exited = false;
+    const driver = new FakeDriver([[{ type: "turn_start", turn: 1 }, model(0, { type: "content", text: "streaming" }), { gate: "never" }]]);
+    const { app, frame } = mount(driver, { onExit: () => (exited = true) });
+    await type(app, "go");
+    app.stdin.write(ENTER);
+    await until(() => frame().includes("streaming"), frame);
+    app.stdin.write("\u0004");
+    await until(() => exited, frame);
+    expect(driver.aborted).toBe(true);
+  });
+
   it("live turn stays shorter than the terminal: long streams show only their tail", async () => {
     const long = Array.from({ length: 200 }, (_, i) => `line ${i}`).join("\n\n");
     const driver = new FakeDriver([[{ type: "turn_start", turn: 1 }, model(0, { type: "content", text: long }), { gate: "hold" }, model(0, { type: "end", reason: "stop" }), { type: "turn_end", reason: "done" }]]);
