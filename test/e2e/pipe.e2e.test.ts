@@ -132,6 +132,14 @@ describe("bad input: one clear stderr line and the documented exit code", () => 
     expect(wrong.stderr).toMatch(/not a K2/);
   });
 
+  it("no model anywhere → 2 with how to download one", () => {
+    const box = sandbox();
+    const r = k2(["-p", "hi"], { ...box, env: { K2_MODEL: "", HF_HUB_CACHE: box.cwd } });
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toContain("huggingface-cli download moonshotai/Kimi-K2-Thinking");
+  });
+
   it("unreadable stdin → 2", () => {
     const box = sandbox();
     const r = k2(["--model", TINY_MODEL, "-p", "hi"], { ...box, stdinFile: box.cwd });

@@ -262,6 +262,17 @@ describe("ChatApp", () => {
     expect(driver.prompts[0]).toBe("line one\nline two\nthree");
   });
 
+  it("bracketed paste keeps newlines instead of submitting", async () => {
+    const driver = new FakeDriver([[{ type: "turn_start", turn: 1 }, { type: "turn_end", reason: "done" }]]);
+    const { app, frame } = mount(driver);
+    app.stdin.write("\u001b[200~first pasted line\rsecond pasted line\u001b[201~");
+    await until(() => frame().includes("second pasted line"), frame);
+    expect(driver.prompts).toEqual([]);
+    app.stdin.write(ENTER);
+    await until(() => driver.prompts.length === 1, frame);
+    expect(driver.prompts[0]).toBe("first pasted line\nsecond pasted line");
+  });
+
   it("history: Up recalls the previous prompt", async () => {
     const history = new InputHistory(null);
     history.add("earlier question");
