@@ -40,8 +40,6 @@ export interface ChatAppProps {
   cwd: string;
   branch: string | null;
   showThinking: boolean;
-  /** Sent as the first user turn once mounted (e.g. `k2 "prompt"` in a TTY). */
-  initialPrompt?: string;
   /** Printed into the transcript at start (resumed sessions, warnings). */
   initialNotices?: string[];
   onExit?: () => void;
@@ -245,11 +243,6 @@ export function ChatApp(props: ChatAppProps) {
   );
   submitRef.current = submit;
 
-  useEffect(() => {
-    if (props.initialPrompt !== undefined && props.initialPrompt.trim() !== "") submit(props.initialPrompt);
-    // Only once, at mount.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
 
   const inputRef = useRef(input);
   const setBuf = (b: edit.InputBuffer) => {
