@@ -40,6 +40,7 @@ const CpuKernels& cpu_kernels() {
       t.bf16_gemm = bf16_gemm_avx2;
       t.int4_gemm = int4_gemm_avx2;
       t.int4_q16_rows = int4_q16_rows_avx2;
+      t.quantize_q16 = quantize_q16_avx2;
       t.dot = dot_avx2;
       t.axpy = axpy_avx2;
       t.dot_bf16 = dot_bf16_avx2;

@@ -85,6 +85,7 @@ void bf16_rows_avx2(const float* x, int n, const Bf16Matrix& w, float* y, int ld
 void int4_rows_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
 void bf16_gemm_avx2(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1);
 void int4_gemm_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
+void quantize_q16_avx2(const float* x, int n, int cols, Q16Rows& out, int row0);
 void int4_q16_rows_avx2(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
 float dot_avx2(const float* a, const float* b, int n);
 void axpy_avx2(float a, const float* x, float* y, int n);

@@ -143,6 +143,45 @@ inline void q16_block(const Q16Rows& x, int t0, int G, int K, const uint8_t* pr,
 
 }  // namespace
 
+// 8 even-indexed then 8 odd-indexed floats of a[0..16) (two vectors) as int32 vectors.
+static inline void split_even_odd(__m256 a, __m256 b, __m256& even, __m256& odd) {
+  const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+  even = _mm256_permutevar8x32_ps(_mm256_shuffle_ps(a, b, 0x88), order);
+  odd = _mm256_permutevar8x32_ps(_mm256_shuffle_ps(a, b, 0xDD), order);
+}
+
+void quantize_q16_avx2(const float* x, int n, int cols, Q16Rows& out, int row0) {
+  const int G = cols / 32;
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  for (int t = 0; t < n; t++) {
+    const size_t row = static_cast<size_t>(row0 + t);
+    for (int g = 0; g < G; g++) {
+      const float* xg = x + static_cast<size_t>(t) * cols + g * 32;
+      const __m256 v0 = _mm256_loadu_ps(xg), v1 = _mm256_loadu_ps(xg + 8), v2 = _mm256_loadu_ps(xg + 16), v3 = _mm256_loadu_ps(xg + 24);
+      __m256 mx = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, abs_mask), _mm256_and_ps(v1, abs_mask)),
+                                _mm256_max_ps(_mm256_and_ps(v2, abs_mask), _mm256_and_ps(v3, abs_mask)));
+      __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+      m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+      m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+      const float amax = _mm_cvtss_f32(m4);
+      const float d = amax / 32767.0f;
+      const __m256 id = _mm256_set1_ps(d > 0 ? 1.0f / d : 0.0f);
+      __m256 e0, o0, e1, o1;
+      split_even_odd(v0, v1, e0, o0);  // elements 0..15
+      split_even_odd(v2, v3, e1, o1);  // elements 16..31
+      // Round to nearest even, as the scalar reference's nearbyint does.
+      const __m256i evens = _mm256_permute4x64_epi64(
+          _mm256_packs_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(e0, id)), _mm256_cvtps_epi32(_mm256_mul_ps(e1, id))), 0xD8);
+      const __m256i odds = _mm256_permute4x64_epi64(
+          _mm256_packs_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(o0, id)), _mm256_cvtps_epi32(_mm256_mul_ps(o1, id))), 0xD8);
+      int16_t* q = out.qs + row * cols + g * 32;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), evens);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 16), odds);
+      out.d[row * G + g] = d;
+    }
+  }
+}
+
 void int4_q16_rows_avx2(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
   const int K = w.cols, G = K / 32;
   for (int r = r0; r < r1; r++) {
