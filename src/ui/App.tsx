@@ -27,7 +27,7 @@ import {
   type TranscriptItem,
   type TranscriptState,
 } from "./transcript.js";
-import { itemLines, tailToRows } from "./transcript_lines.js";
+import { itemLines, rowsOf, tailToRows } from "./transcript_lines.js";
 
 export const FLUSH_MS = 50;
 const CTRL_C_EXIT_WINDOW_MS = 2000;
@@ -439,9 +439,9 @@ export function ChatApp(props: ChatAppProps) {
   const openTodos = transcript.todos.some((t) => t.status !== "completed") ? transcript.todos.length : 0;
   const statusRows = statusLines({ modelName: driver.model.name, contextWindow: driver.model.contextWindow, telemetry: transcript.telemetry, mode, cwd: props.cwd, branch: props.branch, width }).length;
   const permissionRows = transcript.permission !== undefined ? 7 + (transcript.permission.diff ? Math.min(9, transcript.permission.diff.split("\n").length + 1) : 0) : 0;
-  const inputRows = transcript.permission !== undefined ? 0 : 2 + input.text.split("\n").length;
+  const inputRows = transcript.permission !== undefined ? 0 : 2 + input.text.split("\n").reduce((n, line) => n + rowsOf(`› ${line} `, width - 4), 0);
   const footerRows = 1 + inputRows + permissionRows + palette.length + openTodos + (hint !== null ? 1 : 0) + statusRows;
-  const liveBudget = Math.max(3, rows - footerRows - 2);
+  const liveBudget = Math.max(3, rows - footerRows - 3);
   const liveLines = transcript.live.flatMap((item) => itemLines(item, { ...lineOpts, showThinking: showThinking || expandLive }));
   const telemetry = transcript.telemetry;
 

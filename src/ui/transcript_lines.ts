@@ -107,11 +107,40 @@ function truncate(s: string, width: number): string {
   return visible.slice(0, width - 1) + "…";
 }
 
-/** Terminal rows a line takes at `width` columns. */
-export function rowsOf(line: string, width: number): number {
+/** Columns a code point takes: 2 for East Asian wide/fullwidth and emoji, 0 for combining marks. */
+function codePointWidth(cp: number): number {
+  if (cp === 0x200d || (cp >= 0x300 && cp <= 0x36f) || (cp >= 0xfe00 && cp <= 0xfe0f)) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1faff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  ) {
+    return 2;
+  }
+  return 1;
+}
+
+/** Visible columns of a line (escape codes ignored). */
+export function displayWidth(line: string): number {
+  let w = 0;
   // eslint-disable-next-line no-control-regex
-  const len = [...line.replace(/\u001b\[[0-9;]*m/g, "")].length;
-  return Math.max(1, Math.ceil(len / Math.max(1, width)));
+  for (const ch of line.replace(/\u001b\[[0-9;]*m/g, "")) w += codePointWidth(ch.codePointAt(0)!);
+  return w;
+}
+
+/** Terminal rows a line takes at `width` columns (wide characters wrap early, so round up). */
+export function rowsOf(line: string, width: number): number {
+  const w = displayWidth(line);
+  if (w === 0) return 1;
+  const cols = Math.max(2, width);
+  // A wide character that does not fit in the last column moves to the next row: allow for it.
+  return Math.ceil(w / (cols - 1));
 }
 
 /** The last lines that fit in `maxRows` terminal rows, with a marker when some were cut. */

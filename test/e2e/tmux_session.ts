@@ -16,6 +16,12 @@ export class TmuxSession {
     return r.status === 0 ? r.stdout : "";
   }
 
+  /** The screen plus everything scrolled off it. */
+  history(): string {
+    const r = spawnSync("tmux", ["capture-pane", "-p", "-S", "-", "-t", this.name], { encoding: "utf8" });
+    return r.status === 0 ? r.stdout : "";
+  }
+
   send(...keys: string[]): void {
     execFileSync("tmux", ["send-keys", "-t", this.name, ...keys]);
   }

@@ -21,6 +21,7 @@ describe("k2 interactive (tmux)", () => {
     tmux = TmuxSession.start(`k2e2e${process.pid}`, `node ${K2_MAIN} --model ${TINY_MODEL} --max-tokens 120 --seed 1; echo K2_EXITED rc=$?; sleep 60`, {
       cwd,
       env: { K2_HOME: home, TERM: "xterm-256color" },
+      height: 24, // small, so long gibberish answers overflow the screen into scrollback
     });
     await tmux.waitFor((s) => s.includes("kimi-k2-tiny ready"), "the model to load", 60_000);
     expect(tmux.screen()).toContain("Ask K2 anything");
@@ -59,6 +60,12 @@ describe("k2 interactive (tmux)", () => {
     const settled = tmux.screen();
     await new Promise((r) => setTimeout(r, 1500));
     expect(tmux.screen()).toBe(settled);
+
+    // Scrollback intact: Ink never cleared the terminal to repaint (that would drop the banner
+    // printed before Ink started and duplicate or lose earlier turns).
+    const history = tmux.history();
+    expect(history.split("starting kimi-k2-tiny").length - 1).toBe(1);
+    expect(history.split("› hello k2").length - 1).toBe(1);
 
     tmux.type("/exit");
     tmux.send("Enter");

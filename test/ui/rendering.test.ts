@@ -4,7 +4,7 @@ import { renderDiff } from "../../src/ui/diff_render.js";
 import * as edit from "../../src/ui/input_buffer.js";
 import { renderMarkdown } from "../../src/ui/markdown_render.js";
 import { applyAgentEvents, emptyTranscript } from "../../src/ui/transcript.js";
-import { tailToRows } from "../../src/ui/transcript_lines.js";
+import { displayWidth, rowsOf, tailToRows } from "../../src/ui/transcript_lines.js";
 
 describe("markdown", () => {
   it("renders headings, emphasis, lists and code blocks as terminal text", () => {
@@ -89,6 +89,13 @@ describe("transcript", () => {
     expect(t.live).toHaveLength(0);
     expect(t.done.map((i) => i.kind)).toEqual(["assistant"]);
     expect(t.running).toBe(false);
+  });
+
+  it("counts wide characters as two columns when fitting lines to rows", () => {
+    expect(displayWidth("模型ab")).toBe(6);
+    expect(displayWidth("\u001b[1mab\u001b[22m")).toBe(2);
+    expect(rowsOf("模".repeat(50), 80)).toBe(2);
+    expect(rowsOf("", 80)).toBe(1);
   });
 
   it("tailToRows keeps the newest lines within the row budget", () => {
