@@ -20,8 +20,12 @@ namespace {
 constexpr auto kSpin = std::chrono::microseconds(500);
 // Chunks per thread: enough to rebalance when a thread is slow or descheduled.
 constexpr int64_t kChunksPerThread = 8;
+constexpr int64_t kMaxChunks = 0xFFFF;
 
 inline uint32_t gen_of(uint64_t c) { return static_cast<uint32_t>(c >> 32); }
+inline int64_t chunks_of(uint64_t c) { return static_cast<int64_t>((c >> 16) & 0xFFFF); }
+inline int64_t next_of(uint64_t c) { return static_cast<int64_t>(c & 0xFFFF); }
+inline uint64_t word(uint32_t gen, int64_t chunks) { return (static_cast<uint64_t>(gen) << 32) | (static_cast<uint64_t>(chunks) << 16); }
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
@@ -33,7 +37,7 @@ ThreadPool::~ThreadPool() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_.store(true);
     // A new generation with no chunks wakes every worker, which then sees stop_.
-    counter_.store((static_cast<uint64_t>(gen_of(counter_.load()) + 1) << 32) | 0xFFFFFFFFu);
+    counter_.store(word(gen_of(counter_.load()) + 1, 0));
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -45,12 +49,13 @@ void ThreadPool::work(uint32_t gen, int thread_index) {
     int64_t chunk;
     for (;;) {
       if (gen_of(c) != gen) return;
-      chunk = static_cast<int64_t>(c & 0xFFFFFFFFu);
-      if (chunk >= n_chunks_) return;
+      chunk = next_of(c);
+      if (chunk >= chunks_of(c)) return;
       if (counter_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) break;
     }
     // The claimed chunk belongs to the current job, which cannot change until done_ counts it.
-    const int64_t begin = n_ * chunk / n_chunks_, end = n_ * (chunk + 1) / n_chunks_;
+    const int64_t chunks = chunks_of(c);
+    const int64_t begin = n_ * chunk / chunks, end = n_ * (chunk + 1) / chunks;
     try {
       (*fn_)(begin, end, thread_index);
     } catch (...) {
@@ -84,21 +89,21 @@ void ThreadPool::worker_loop(int index) {
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t min_per_chunk) {
   if (n <= 0) return;
-  const int64_t chunks = std::min<int64_t>(n_threads_ * kChunksPerThread, std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_chunk)));
+  const int64_t chunks = std::min<int64_t>(std::min<int64_t>(n_threads_ * kChunksPerThread, kMaxChunks),
+                                           std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_chunk)));
   if (n_threads_ == 1 || chunks <= 1) {
     fn(0, n, 0);
     return;
   }
   fn_ = &fn;
   n_ = n;
-  n_chunks_ = chunks;
   error_ = nullptr;
   done_.store(0, std::memory_order_relaxed);
   const uint32_t gen = gen_of(counter_.load()) + 1;
   {
     // Publishing under the lock orders it against a worker that is about to sleep.
     std::lock_guard<std::mutex> lock(mu_);
-    counter_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+    counter_.store(word(gen, chunks), std::memory_order_release);
   }
   if (sleepers_.load() > 0) cv_.notify_all();
   work(gen, 0);

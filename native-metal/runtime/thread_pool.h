@@ -44,14 +44,14 @@ class ThreadPool {
   int n_threads_;
   std::vector<std::thread> workers_;
 
-  // (generation << 32) | next unclaimed chunk. A worker claims with compare-exchange only while
-  // the generation still matches, so a late worker never takes a chunk of a newer job.
+  // (generation << 32) | (chunk count << 16) | next unclaimed chunk. Everything a claim is checked
+  // against lives in this one word: a worker claims with compare-exchange only while the
+  // generation matches and chunks remain, so a late worker never takes a chunk of another job.
   std::atomic<uint64_t> counter_{0};
   std::atomic<int64_t> done_{0};
   // The current job; written before the generation is published, stable until all its chunks are done.
   const std::function<void(int64_t, int64_t, int)>* fn_ = nullptr;
   int64_t n_ = 0;
-  int64_t n_chunks_ = 0;
 
   std::atomic<bool> stop_{false};
   std::mutex mu_;

@@ -360,6 +360,25 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
   });
 });
 
+describe("thread pool", () => {
+  it("runs thousands of back-to-back parallel regions of varying size without losing or repeating work", () => {
+    // Regression: a late worker could claim a chunk of the next job, double-count it and hang the
+    // caller. Many short regions with changing chunk counts make that interleaving likely.
+    const r = rng(11);
+    const cols = 24;
+    for (let i = 0; i < 3000; i++) {
+      const rows = 17 + ((i * 37) % 300);
+      const x = randF32(r, cols);
+      const w = randBf16(r, rows * cols);
+      const y = addon.runBackendOp("cpu", "matmul_bf16", { x, n: 1, w, rows, cols }, { threads: 3 }) as Float32Array;
+      if (i % 500 === 0) {
+        const ref = refMatmul(x, 1, rows, cols, (o, k) => fromBf16(w[o * cols + k]!));
+        expectClose(y, ref.y, (j) => 2e-6 * ref.mag[j]! + 1e-6, `iteration ${i}`);
+      }
+    }
+  });
+});
+
 describe("runBackendOp errors", () => {
   it("names an unknown backend and op", () => {
     expect(() => addon.runBackendOp("tpu", "add", { y: new Float32Array(1), x: new Float32Array(1) })).toThrow(/unknown backend "tpu"/);
