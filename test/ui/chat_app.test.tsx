@@ -209,6 +209,44 @@ describe("ChatApp", () => {
     expect(driver.prompts).toEqual([]);
   });
 
+  it("/think, /save, /resume and /clear use the app services", async () => {
+    const fresh = new FakeDriver([[{ type: "turn_start", turn: 1 }, { type: "turn_end", reason: "done" }]]);
+    const saved: string[] = [];
+    const services = fakeServices({
+      newSession: () => fresh,
+      saveTranscript: (_d, file) => {
+        saved.push(file ?? "(default)");
+        return `/w/${file ?? "k2-conversation.md"}`;
+      },
+      listSessions: () => [{ id: "20260101-000000-abc123", title: "fix the parser", updatedAt: new Date("2026-01-01T00:00:00Z"), messageCount: 4 }],
+    });
+    const driver = new FakeDriver([]);
+    const app = render(<ChatApp driver={driver} services={services} history={new InputHistory(null)} style={ansiStyle(false)} cwd="/w" branch={null} showThinking={false} />);
+    const frame = () => stripAnsi(app.lastFrame() ?? "");
+    await type(app, "/think");
+    app.stdin.write(ENTER);
+    await until(() => frame().includes("reasoning: shown in full"), frame);
+    await type(app, "/save notes.md");
+    app.stdin.write(ENTER);
+    await until(() => frame().includes("saved the conversation to /w/notes.md"), frame);
+    expect(saved).toEqual(["notes.md"]);
+    await type(app, "/resume");
+    app.stdin.write(ENTER);
+    await until(() => frame().includes("fix the parser"), frame);
+    expect(frame()).toContain("20260101-000000-abc123");
+    await type(app, "/clear");
+    app.stdin.write(ENTER);
+    await type(app, "after clear");
+    app.stdin.write(ENTER);
+    // The next turn goes to the new conversation, not the old one.
+    await until(() => fresh.prompts.length === 1, frame);
+    expect(fresh.prompts).toEqual(["after clear"]);
+    expect(driver.prompts).toEqual([]);
+    await type(app, "/nope");
+    app.stdin.write(ENTER);
+    await until(() => frame().includes("unknown command /nope"), frame);
+  });
+
   it("Esc cancels the running turn", async () => {
     const driver = new FakeDriver([
       [{ type: "turn_start", turn: 1 }, model(0, { type: "content", text: "partial answer" }), { gate: "never" }, model(0, { type: "content", text: "NOT SHOWN" })],
