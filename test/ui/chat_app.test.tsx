@@ -157,7 +157,10 @@ describe("ChatApp", () => {
     const at = lines.findIndex((l) => l.startsWith("fake-k2"));
     const status = lines.slice(at).join("\n");
     expect(status).toContain("ctx 1.3k/4.1k (31%)");
-    expect(status).toContain("prefill 600 tok/s · decode 25.0 tok/s · TTFT 2.1 s");
+    expect(status).toContain("prefill 600 tok/s · decode 25.0 tok/s");
+    expect(status).toContain("TTFT 2.1 s");
+    // Packed into the 100-column test terminal without truncation.
+    for (const line of status.split("\n")) expect(line.length).toBeLessThanOrEqual(100);
     expect(status).toContain("experts 90% hit · 12.0 GB");
     expect(status).toContain("mode: ask");
     expect(status).toContain("/work/project (main)");

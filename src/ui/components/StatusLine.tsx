@@ -15,25 +15,29 @@ export interface StatusLineProps {
   width: number;
 }
 
-/** One line when it fits the terminal, else two (model and speed; cache, mode and place). */
+/** The status segments packed greedily into as few lines of the terminal's width as they need. */
 export function statusLines(p: StatusLineProps): string[] {
   const parts: string[] = [p.modelName];
-  const rest: string[] = [];
   const t = p.telemetry;
   const used = t?.contextTokens ?? 0;
   const window = t?.contextWindow ?? p.contextWindow;
   parts.push(`ctx ${formatCount(used)}/${formatCount(window)} (${window > 0 ? Math.round((100 * used) / window) : 0}%)`);
   if (t !== undefined) {
     const s = t.stats;
-    parts.push(`prefill ${formatRate(s.prefillTokPerS)} tok/s · decode ${formatRate(s.decodeTokPerS)} tok/s · TTFT ${formatSeconds(s.timeToFirstTokenMs)}`);
-    if (s.experts !== undefined) rest.push(`experts ${(s.experts.hitRate * 100).toFixed(0)}% hit · ${formatBytes(s.experts.residentBytes)}`);
+    parts.push(`prefill ${formatRate(s.prefillTokPerS)} tok/s · decode ${formatRate(s.decodeTokPerS)} tok/s`, `TTFT ${formatSeconds(s.timeToFirstTokenMs)}`);
+    if (s.experts !== undefined) parts.push(`experts ${(s.experts.hitRate * 100).toFixed(0)}% hit · ${formatBytes(s.experts.residentBytes)}`);
   }
-  rest.push(`mode: ${p.mode}`);
+  parts.push(`mode: ${p.mode}`);
   const home = os.homedir();
   const cwd = p.cwd.startsWith(home) ? `~${p.cwd.slice(home.length)}` : p.cwd;
-  rest.push(p.branch !== null ? `${cwd} (${p.branch})` : cwd);
-  const one = [...parts, ...rest].join(" │ ");
-  return one.length <= p.width ? [one] : [parts.join(" │ "), rest.join(" │ ")];
+  parts.push(p.branch !== null ? `${cwd} (${p.branch})` : cwd);
+  const lines: string[] = [];
+  for (const part of parts) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && last.length + 3 + part.length <= p.width) lines[lines.length - 1] = `${last} │ ${part}`;
+    else lines.push(part);
+  }
+  return lines;
 }
 
 export function StatusLine(props: StatusLineProps) {
