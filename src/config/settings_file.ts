@@ -1,5 +1,6 @@
 // The settings file (config.json) through `conf`: JSON-schema validated on every read and write,
 // written atomically, never silently cleared when a hand edit breaks it (that is reported).
+import path from "node:path";
 import Conf from "conf";
 import { ConfigError } from "../errors.js";
 import { configFilePath, k2Paths, type K2Paths } from "./config_paths.js";
@@ -37,7 +38,9 @@ export class SettingsFile {
   /** Parses `text` for `key`, validates it and writes the file. Returns the stored value. */
   set(key: string, text: string): string | number | boolean {
     const k = requireSettingKey(key);
-    const value = parseSettingValue(k, text, `k2 config set ${k}`);
+    let value = parseSettingValue(k, text, `k2 config set ${k}`);
+    // A relative checkpoint path means "relative to where I am now", not to wherever k2 runs later.
+    if (k === "model" && typeof value === "string") value = path.resolve(value);
     try {
       this.store.set(k, value as never);
     } catch (err) {

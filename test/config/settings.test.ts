@@ -33,6 +33,8 @@ describe("settings file", () => {
     const file = new SettingsFile(paths);
     expect(file.set("temperature", "0.6")).toBe(0.6);
     expect(file.set("permissionMode", "auto-edit")).toBe("auto-edit");
+    expect(file.set("model", "rel/ckpt")).toBe(path.resolve("rel/ckpt"));
+    file.unset("model");
     expect(() => file.set("temperature", "hot")).toThrow(ConfigError);
     expect(() => file.set("temperature", "5")).toThrow(/must be <= 2/);
     expect(() => file.set("topK", "1.5")).toThrow(/integer/);
