@@ -1,7 +1,7 @@
 // The real built CLI the end-to-end tests drive, and the fixture checkpoint. Missing pieces fail
 // the tests with a message saying what to build; they are never skipped.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,11 +21,19 @@ export function requireTmux(): void {
   if (r.status !== 0) throw new Error("tmux is required for the TUI end-to-end test (apt-get install tmux)");
 }
 
+const sandboxes: string[] = [];
+
 /** A private K2_HOME and an empty working folder (a small system prompt keeps prefill short). */
 export function sandbox(): { home: string; cwd: string } {
   const root = mkdtempSync(path.join(os.tmpdir(), "k2-e2e-"));
+  sandboxes.push(root);
   const home = path.join(root, "home");
   const cwd = path.join(root, "work");
   execFileSync("mkdir", ["-p", home, cwd]);
   return { home, cwd };
+}
+
+/** Removes the sandboxes this test file made. */
+export function removeSandboxes(): void {
+  for (const dir of sandboxes.splice(0)) rmSync(dir, { recursive: true, force: true });
 }

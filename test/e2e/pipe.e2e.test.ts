@@ -2,10 +2,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { K2_MAIN, requireBuiltK2, sandbox, TINY_MODEL } from "./k2_binary.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { K2_MAIN, removeSandboxes, requireBuiltK2, sandbox, TINY_MODEL } from "./k2_binary.js";
 
 beforeAll(() => requireBuiltK2());
+afterAll(() => removeSandboxes());
 
 function k2(args: string[], opts: { input?: string; home: string; cwd: string; env?: Record<string, string>; stdinFile?: string }) {
   const cmd = opts.stdinFile !== undefined ? ["-c", `exec node "$0" "$@" < "${opts.stdinFile}"`, K2_MAIN, ...args] : [K2_MAIN, ...args];

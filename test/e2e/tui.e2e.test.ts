@@ -1,7 +1,7 @@
 // The real `k2` TUI in tmux against the tiny random-weights checkpoint: the text is gibberish, the
 // plumbing (engine → LocalChatModel → agent → Ink) is real.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { K2_MAIN, requireBuiltK2, requireTmux, sandbox, TINY_MODEL } from "./k2_binary.js";
+import { K2_MAIN, removeSandboxes, requireBuiltK2, requireTmux, sandbox, TINY_MODEL } from "./k2_binary.js";
 import { TmuxSession } from "./tmux_session.js";
 
 let tmux: TmuxSession | undefined;
@@ -11,7 +11,10 @@ beforeAll(() => {
   requireTmux();
 });
 
-afterAll(() => tmux?.kill());
+afterAll(() => {
+  tmux?.kill();
+  removeSandboxes();
+});
 
 const statusLine = (screen: string) => screen.split("\n").find((l) => l.startsWith("kimi-k2-tiny │")) ?? "";
 
