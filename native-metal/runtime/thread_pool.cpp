@@ -19,7 +19,7 @@ namespace {
 // of a decode step, short enough not to hold a core while the engine is idle.
 constexpr auto kSpin = std::chrono::microseconds(500);
 // Chunks per thread: enough to rebalance when a thread is slow or descheduled.
-constexpr int64_t kChunksPerThread = 8;
+constexpr int64_t kChunksPerThread = 32;
 constexpr int64_t kMaxChunks = 0xFFFF;
 
 inline uint32_t gen_of(uint64_t c) { return static_cast<uint32_t>(c >> 32); }

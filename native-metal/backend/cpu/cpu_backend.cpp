@@ -14,8 +14,8 @@
 namespace k2 {
 
 namespace {
-// Rows per chunk below which a matmul is not worth splitting.
-constexpr int64_t kMinRowsPerThread = 16;
+// Work is split in whole panels of weight rows (the GEMM's panel height), never below.
+constexpr int64_t kPanelRows = 16;
 // Token rows from which the panel-packed GEMM beats the row kernels (measured on Zen AVX2:
 // packing costs about as much as 16-24 token rows of FMAs; the int16 fast kernel holds longer).
 constexpr int kGemmMinBf16 = 24;
@@ -91,11 +91,16 @@ Q16Rows CpuBackend::quantize_groups(const float* x, int cols, const MoeGroup* gr
   return q;
 }
 
+void CpuBackend::for_panels(int rows, const std::function<void(int, int)>& fn) {
+  const int64_t panels = (rows + kPanelRows - 1) / kPanelRows;
+  pool_.parallel_for(panels, [&](int64_t p0, int64_t p1, int) {
+    fn(static_cast<int>(p0 * kPanelRows), static_cast<int>(std::min<int64_t>(rows, p1 * kPanelRows)));
+  });
+}
+
 void CpuBackend::matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) {
   const Bf16RowsFn fn = n >= kGemmMinBf16 ? k_.bf16_gemm : k_.bf16_rows;
-  pool_.parallel_for(
-      w.rows, [&](int64_t r0, int64_t r1, int) { fn(x, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
-      kMinRowsPerThread);
+  for_panels(w.rows, [&](int r0, int r1) { fn(x, n, w, y, w.rows, r0, r1); });
 }
 
 bool CpuBackend::int4_gemm_pays(int n) const {
@@ -105,21 +110,15 @@ bool CpuBackend::int4_gemm_pays(int n) const {
 void CpuBackend::matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) {
   if (w.cols % 32 != 0) throw std::invalid_argument("matmul_int4: cols must be a multiple of 32, got " + std::to_string(w.cols));
   if (int4_gemm_pays(n)) {
-    pool_.parallel_for(
-        w.rows, [&](int64_t r0, int64_t r1, int) { k_.int4_gemm(x, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
-        kMinRowsPerThread);
+    for_panels(w.rows, [&](int r0, int r1) { k_.int4_gemm(x, n, w, y, w.rows, r0, r1); });
     return;
   }
   if (mode_ == CpuMode::fast) {
     Q16Rows q = quantize(x, n, w.cols, 0);
-    pool_.parallel_for(
-        w.rows, [&](int64_t r0, int64_t r1, int) { k_.int4_q16_rows(q, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
-        kMinRowsPerThread);
+    for_panels(w.rows, [&](int r0, int r1) { k_.int4_q16_rows(q, n, w, y, w.rows, r0, r1); });
     return;
   }
-  pool_.parallel_for(
-      w.rows, [&](int64_t r0, int64_t r1, int) { k_.int4_rows(x, n, w, y, w.rows, static_cast<int>(r0), static_cast<int>(r1)); },
-      kMinRowsPerThread);
+  for_panels(w.rows, [&](int r0, int r1) { k_.int4_rows(x, n, w, y, w.rows, r0, r1); });
 }
 
 void CpuBackend::embed_bf16(const Bf16Matrix& table, const int32_t* ids, int n, float* out) {
@@ -306,7 +305,7 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
   };
   std::vector<Unit> units;
   const int64_t total_cost = static_cast<int64_t>(total) * inter;
-  const int64_t target = std::max<int64_t>(1, total_cost / (static_cast<int64_t>(pool_.size()) * 8));
+  const int64_t target = std::max<int64_t>(1, total_cost / (static_cast<int64_t>(pool_.size()) * 32));
   for (int g = 0; g < n_groups; g++) {
     int64_t rows = std::max<int64_t>(16, target / std::max(1, groups[g].n_rows));
     rows = (rows + 15) / 16 * 16;  // whole GEMM panels
@@ -345,9 +344,7 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
 
   // down: each thread owns a slice of the output dimensions across all groups, so the weighted
   // accumulation into `out` needs no atomics even when a token appears in several groups.
-  pool_.parallel_for(
-      dim,
-      [&](int64_t d0, int64_t d1, int) {
+  for_panels(dim, [&](int d0, int d1) {
         thread_local std::vector<float> tmp;
         const int width = static_cast<int>(d1 - d0);
         for (int g = 0; g < n_groups; g++) {
@@ -356,21 +353,18 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
           // The kernels write y[t*ldy + r] for r in [d0, d1): shift the base so row d0 lands at tmp[0].
           float* y = tmp.data() - d0;
           if (int4_gemm_pays(G.n_rows)) {
-            k_.int4_gemm(&moe_h_[static_cast<size_t>(offset[g]) * inter], G.n_rows, G.expert->down, y, width, static_cast<int>(d0),
-                         static_cast<int>(d1));
+            k_.int4_gemm(&moe_h_[static_cast<size_t>(offset[g]) * inter], G.n_rows, G.expert->down, y, width, d0, d1);
           } else if (fast) {
-            k_.int4_q16_rows(q16_at(qh, offset[g]), G.n_rows, G.expert->down, y, width, static_cast<int>(d0), static_cast<int>(d1));
+            k_.int4_q16_rows(q16_at(qh, offset[g]), G.n_rows, G.expert->down, y, width, d0, d1);
           } else {
-            k_.int4_rows(&moe_h_[static_cast<size_t>(offset[g]) * inter], G.n_rows, G.expert->down, y, width,
-                         static_cast<int>(d0), static_cast<int>(d1));
+            k_.int4_rows(&moe_h_[static_cast<size_t>(offset[g]) * inter], G.n_rows, G.expert->down, y, width, d0, d1);
           }
           for (int j = 0; j < G.n_rows; j++) {
             float* o = out + static_cast<size_t>(G.rows[j]) * dim + d0;
             k_.axpy(G.weights[j], tmp.data() + static_cast<size_t>(j) * width, o, width);
           }
         }
-      },
-      kMinRowsPerThread);
+      });
 }
 
 }  // namespace k2

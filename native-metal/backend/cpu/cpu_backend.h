@@ -2,6 +2,7 @@
 // pool, SIMD kernels chosen at run time (cpu_kernels.h). Ops run to completion, so sync() is free.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -43,6 +44,8 @@ class CpuBackend : public Backend {
   Q16Rows quantize(const float* x, int n, int cols, int slot);
   // Quantizes the rows of the MoE groups that will use the int16 kernels (offset = first row of each group).
   Q16Rows quantize_groups(const float* x, int cols, const MoeGroup* groups, const int* offset, int n_groups, int slot);
+  // Runs fn(r0, r1) over [0, rows) split across the pool in whole 16-row panels.
+  void for_panels(int rows, const std::function<void(int, int)>& fn);
   // Whether n token rows are enough for the panel-packed INT4 GEMM to beat the row kernels.
   bool int4_gemm_pays(int n) const;
 
