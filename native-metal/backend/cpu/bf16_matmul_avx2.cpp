@@ -50,6 +50,8 @@ void bf16_rows_avx2(const float* x, int n, const Bf16Matrix& w, float* y, int ld
     float* yc = y + static_cast<size_t>(t0) * ldy;
     int r = r0;
     if (nt == 1) {
+      // Decode: eight weight rows in flight keep enough independent loads and FMA chains to stream.
+      for (; r + 8 <= r1; r += 8) block<8, 1>(xc, K, w.data + static_cast<size_t>(r) * K, yc + r, ldy);
       for (; r + 4 <= r1; r += 4) block<4, 1>(xc, K, w.data + static_cast<size_t>(r) * K, yc + r, ldy);
     } else {
       for (; r + 2 <= r1; r += 2) rows_block<2>(xc, nt, K, w.data + static_cast<size_t>(r) * K, yc + r, ldy);

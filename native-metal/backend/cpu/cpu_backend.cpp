@@ -72,8 +72,11 @@ Q16Rows CpuBackend::quantize(const float* x, int n, int cols, int slot) {
   Q16Buffer& b = q16_[slot];
   const size_t G = cols / 32;
   if (b.qs.size() < static_cast<size_t>(n) * cols) b.qs.resize(static_cast<size_t>(n) * cols);
-  if (b.d.size() < n * G) b.d.resize(n * G);
-  Q16Rows q{b.qs.data(), b.d.data(), cols};
+  if (b.d.size() < n * G) {
+    b.d.resize(n * G);
+    b.dsum8.resize(n * G);
+  }
+  Q16Rows q{b.qs.data(), b.d.data(), b.dsum8.data(), cols};
   pool_.parallel_for(
       n, [&](int64_t t0, int64_t t1, int) { k_.quantize_q16(x + t0 * cols, static_cast<int>(t1 - t0), cols, q, static_cast<int>(t0)); },
       8);
@@ -84,8 +87,11 @@ Q16Rows CpuBackend::quantize_groups(const float* x, int cols, const MoeGroup* gr
   Q16Buffer& b = q16_[slot];
   const size_t G = cols / 32, total = offset[n_groups];
   if (b.qs.size() < total * cols) b.qs.resize(total * cols);
-  if (b.d.size() < total * G) b.d.resize(total * G);
-  Q16Rows q{b.qs.data(), b.d.data(), cols};
+  if (b.d.size() < total * G) {
+    b.d.resize(total * G);
+    b.dsum8.resize(total * G);
+  }
+  Q16Rows q{b.qs.data(), b.d.data(), b.dsum8.data(), cols};
   for (int g = 0; g < n_groups; g++)
     if (!int4_gemm_pays(groups[g].n_rows)) k_.quantize_q16(x + static_cast<size_t>(offset[g]) * cols, groups[g].n_rows, cols, q, offset[g]);
   return q;
@@ -295,7 +301,7 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
   if (any_q16) qx = quantize_groups(moe_x_.data(), dim, groups, offset.data(), n_groups, 0);
   auto q16_at = [](const Q16Rows& q, int row) {
     const size_t G = q.cols / 32;
-    return Q16Rows{q.qs + static_cast<size_t>(row) * q.cols, q.d + row * G, q.cols};
+    return Q16Rows{q.qs + static_cast<size_t>(row) * q.cols, q.d + row * G, q.dsum8 + row * G, q.cols};
   };
 
   // gate and up: each group's weight rows are cut into units of about equal cost (rows × tokens),

@@ -54,7 +54,7 @@ class CpuBackend : public Backend {
   const CpuKernels& k_;
   struct Q16Buffer {
     std::vector<int16_t> qs;
-    std::vector<float> d;
+    std::vector<float> d, dsum8;
   };
   Q16Buffer q16_[2];
   std::vector<float> moe_x_, moe_h_, moe_u_;

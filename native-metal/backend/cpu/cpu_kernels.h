@@ -17,15 +17,21 @@ namespace k2 {
 // Activations quantized to int16 per group of 32 for the fast mode: integer dot products
 // (AVX2 madd_epi16) against the INT4 weights, one float multiply per group. int16 rather than
 // llama.cpp's int8 (Q8_0): measured on the K2 golden fixture, int8 activations move logits by
-// up to 0.08 and flip an argmax, int16 by ~1e-4, at nearly the same instruction count.
-// Within each group the 32 values are stored even elements first, then odd elements, which is
-// the order the INT4 nibbles come out of a 16-byte load (low nibbles = even, high = odd), so the
-// integer dot product needs no shuffles.
+// up to 0.08 and flip an argmax, int16 by ~4e-4, at nearly the same instruction count.
+// Within a group the values are stored in the order the INT4 nibbles unpack to without shuffles
+// (low nibble = even element, high = odd): with e_i = element 2i and o_i = element 2i+1,
+//   [e0..e7, o0..o7, e8..e15, o8..o15]   (q16_slot() gives the slot of element i).
 struct Q16Rows {
   int16_t* qs = nullptr;    // [n, cols] (group-permuted)
   float* d = nullptr;       // [n, cols/32] scale: x ≈ d * q
+  float* dsum8 = nullptr;   // [n, cols/32] 8 * d * Σq: removes the +8 offset of unsigned nibbles
   int cols = 0;
 };
+
+inline int q16_slot(int i) {
+  const int m = i / 2;
+  return (m < 8 ? m : m + 8) + (i & 1) * 8;
+}
 
 inline float bf16_to_f32(uint16_t v) {
   uint32_t bits = static_cast<uint32_t>(v) << 16;

@@ -92,53 +92,68 @@ void int4_rows_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ld
 
 namespace {
 
-// T token rows against one weight row. Per group: the 16 packed bytes become 16 even and 16 odd
-// signed int16 weights; madd_epi16 against the matching int16 activations gives 8 int32 partial
-// sums, converted and scaled once per group. Weight and activation scales of 8 groups are
-// multiplied as one vector and each group's scale is picked out with a lane permute.
+// T token rows against one weight row. Per group the 16 packed bytes are loaded into both
+// halves of a register and the upper half shifted by 4 bits, so one mask yields the even
+// elements (low nibbles) in the low lane and the odd ones in the high lane; zero-extending the
+// bytes in-lane gives the int16 order the activations are stored in (see Q16Rows). The nibbles
+// stay unsigned (0..15); the +8 offset is removed once per group through dsum8. Weight and
+// activation scales of 8 groups are multiplied as one vector and picked out with a lane permute.
 template <int T>
 inline void q16_block(const Q16Rows& x, int t0, int G, int K, const uint8_t* pr, const uint16_t* sr, float* y, int ldy) {
-  __m256 acc[T];
-  for (int j = 0; j < T; j++) acc[j] = _mm256_setzero_ps();
-  const __m128i m = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+  __m256 acc[T], corr[T];
+  for (int j = 0; j < T; j++) acc[j] = corr[j] = _mm256_setzero_ps();
+  const __m256i m = _mm256_set1_epi8(0x0F), zero = _mm256_setzero_si256();
+  const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
   const int16_t* q[T];
   const float* d[T];
+  const float* ds[T];
   for (int j = 0; j < T; j++) {
     q[j] = x.qs + static_cast<size_t>(t0 + j) * K;
     d[j] = x.d + static_cast<size_t>(t0 + j) * G;
+    ds[j] = x.dsum8 + static_cast<size_t>(t0 + j) * G;
   }
+  auto unpack = [&](int g, __m256i& lo, __m256i& hi) {
+    const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + g * 16)));
+    const __m256i u = _mm256_and_si256(_mm256_srlv_epi32(v, shift), m);
+    lo = _mm256_unpacklo_epi8(u, zero);  // e0..e7 | o0..o7
+    hi = _mm256_unpackhi_epi8(u, zero);  // e8..e15 | o8..o15
+  };
   int g = 0;
   for (; g + 8 <= G; g += 8) {
     const __m256 sw = avx2::load_bf16(sr + g);
     __m256 sc[T];
-    for (int j = 0; j < T; j++) sc[j] = _mm256_mul_ps(sw, _mm256_loadu_ps(d[j] + g));
+    for (int j = 0; j < T; j++) {
+      sc[j] = _mm256_mul_ps(sw, _mm256_loadu_ps(d[j] + g));
+      corr[j] = _mm256_fmadd_ps(sw, _mm256_loadu_ps(ds[j] + g), corr[j]);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
-      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + (g + i) * 16));
-      const __m256i we = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(bytes, m), eight));
-      const __m256i wo = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), m), eight));
+      __m256i lo, hi;
+      unpack(g + i, lo, hi);
       const __m256i lane = _mm256_set1_epi32(i);
       for (int j = 0; j < T; j++) {
         const int16_t* qg = q[j] + (g + i) * 32;
-        const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(we, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg))),
-                                           _mm256_madd_epi16(wo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 16))));
+        const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg))),
+                                           _mm256_madd_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 16))));
         acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_permutevar8x32_ps(sc[j], lane), acc[j]);
       }
     }
   }
+  float tail[T];
+  for (int j = 0; j < T; j++) tail[j] = 0;
   for (; g < G; g++) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + g * 16));
-    const __m256i we = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(bytes, m), eight));
-    const __m256i wo = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), m), eight));
+    __m256i lo, hi;
+    unpack(g, lo, hi);
     const float s = bf16_to_f32(sr[g]);
     for (int j = 0; j < T; j++) {
       const int16_t* qg = q[j] + g * 32;
-      const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(we, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg))),
-                                         _mm256_madd_epi16(wo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 16))));
+      const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg))),
+                                         _mm256_madd_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 16))));
       acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(s * d[j][g]), acc[j]);
+      tail[j] += s * ds[j][g];
     }
   }
-  for (int j = 0; j < T; j++) y[static_cast<size_t>(t0 + j) * ldy] = avx2::hsum(acc[j]);
+  for (int j = 0; j < T; j++) y[static_cast<size_t>(t0 + j) * ldy] = avx2::hsum(acc[j]) - avx2::hsum(corr[j]) - tail[j];
 }
 
 }  // namespace
@@ -167,16 +182,19 @@ void quantize_q16_avx2(const float* x, int n, int cols, Q16Rows& out, int row0) 
       const float d = amax / 32767.0f;
       const __m256 id = _mm256_set1_ps(d > 0 ? 1.0f / d : 0.0f);
       __m256 e0, o0, e1, o1;
-      split_even_odd(v0, v1, e0, o0);  // elements 0..15
-      split_even_odd(v2, v3, e1, o1);  // elements 16..31
+      split_even_odd(v0, v1, e0, o0);  // e0..e7, o0..o7
+      split_even_odd(v2, v3, e1, o1);  // e8..e15, o8..o15
       // Round to nearest even, as the scalar reference's nearbyint does.
-      const __m256i evens = _mm256_permute4x64_epi64(
-          _mm256_packs_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(e0, id)), _mm256_cvtps_epi32(_mm256_mul_ps(e1, id))), 0xD8);
-      const __m256i odds = _mm256_permute4x64_epi64(
-          _mm256_packs_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(o0, id)), _mm256_cvtps_epi32(_mm256_mul_ps(o1, id))), 0xD8);
+      const __m256i ie0 = _mm256_cvtps_epi32(_mm256_mul_ps(e0, id)), io0 = _mm256_cvtps_epi32(_mm256_mul_ps(o0, id));
+      const __m256i ie1 = _mm256_cvtps_epi32(_mm256_mul_ps(e1, id)), io1 = _mm256_cvtps_epi32(_mm256_mul_ps(o1, id));
       int16_t* q = out.qs + row * cols + g * 32;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), evens);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 16), odds);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), _mm256_permute4x64_epi64(_mm256_packs_epi32(ie0, io0), 0xD8));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(ie1, io1), 0xD8));
+      __m256i sum = _mm256_add_epi32(_mm256_add_epi32(ie0, io0), _mm256_add_epi32(ie1, io1));
+      __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+      out.dsum8[row * G + g] = 8.0f * d * static_cast<float>(_mm_cvtsi128_si32(s4));
       out.d[row * G + g] = d;
     }
   }

@@ -41,11 +41,14 @@ void quantize_q16_scalar(const float* x, int n, int cols, Q16Rows& out, int row0
       const float d = amax / 32767.0f;
       const float id = d > 0 ? 1.0f / d : 0.0f;
       int16_t* q = out.qs + row * cols + g * 32;
+      int sum = 0;
       for (int i = 0; i < 32; i++) {
-        // even elements first, then odd: the INT4 nibble order
-        q[(i & 1) * 16 + i / 2] = static_cast<int16_t>(std::nearbyint(xg[i] * id));
+        const int v = static_cast<int>(std::nearbyint(xg[i] * id));
+        q[q16_slot(i)] = static_cast<int16_t>(v);
+        sum += v;
       }
       out.d[row * G + g] = d;
+      out.dsum8[row * G + g] = 8.0f * d * static_cast<float>(sum);
     }
   }
 }
@@ -63,7 +66,7 @@ void int4_q16_rows_scalar(const Q16Rows& x, int n, const Int4Matrix& w, float* y
         const uint8_t* b = pr + g * 16;
         const int16_t* qg = q + g * 32;
         int32_t dot = 0;
-        for (int m = 0; m < 16; m++) dot += ((b[m] & 0xF) - 8) * qg[m] + ((b[m] >> 4) - 8) * qg[16 + m];
+        for (int m = 0; m < 16; m++) dot += ((b[m] & 0xF) - 8) * qg[q16_slot(2 * m)] + ((b[m] >> 4) - 8) * qg[q16_slot(2 * m + 1)];
         acc += bf16_to_f32(sr[g]) * d[g] * static_cast<float>(dot);
       }
       y[static_cast<size_t>(t) * ldy + r] = acc;
