@@ -2,7 +2,7 @@
 // Everything under native-metal/ and the MSL-on-CPU harness in shaders/emu/ is portable and
 // always built; native-metal/backend/metal/ holds the metal-cpp dispatcher and is built only on
 // macOS (it needs Apple's frameworks).
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -10,6 +10,7 @@ const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 const isMac = process.platform === "darwin";
 const out = [];
 function walk(dir) {
+  if (!existsSync(dir)) return; // a fresh clone has only the directories that hold tracked files
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) {
