@@ -10,6 +10,7 @@
 namespace k2 {
 
 Napi::Value RunBackendOp(const Napi::CallbackInfo& info);
+void register_expert_cache_sim(Napi::Env env, Napi::Object exports);  // expert_cache_sim_binding.cpp
 
 namespace {
 
@@ -30,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeSession", NativeSessionWrap::Init(env));
   exports.Set("runBackendOp", Napi::Function::New(env, RunBackendOp, "runBackendOp"));
   exports.Set("measureMemoryBandwidth", Napi::Function::New(env, MeasureMemoryBandwidth, "measureMemoryBandwidth"));
+  register_expert_cache_sim(env, exports);
   exports.Set("cpuIsa", Napi::String::New(env, cpu_kernels().isa));
   exports.Set("defaultThreads", Napi::Number::New(env, default_thread_count()));
   return exports;
