@@ -4,7 +4,9 @@
 // Reports:
 //  - agent overhead per tool step, excluding model time (time inside ChatModel.stream, which
 //    includes rendering and tokenizing the prompt), early steps vs late steps;
-//  - prompt preparation (render + tokenize) per step, early vs late, for reference;
+//  - prompt preparation (render + tokenize) per step, early vs late, against the baseline of
+//    rendering the checkpoint's Jinja template and encoding the whole conversation at the last
+//    step (what every step cost before prompts were encoded message by message);
 //  - tokens prefilled per step with prefix reuse (the engine's count) vs without (the whole
 //    prompt each step), and their ratio.
 // Run: `npm run bench` (through bench/run.ts), or `node dist/bench/agent_bench.js` alone.
@@ -19,6 +21,8 @@ import type { ChatModel, ChatRequest } from "../src/chat/chat_model.js";
 import type { ChatEvent } from "../src/chat/events.js";
 import type { ChatMessage, ToolSchema } from "../src/chat/messages.js";
 import { LocalChatModel } from "../src/chat/local_chat_model.js";
+import { ToolRegistry } from "../src/agent/tools/tool_registry.js";
+import { encodePrompt } from "../src/chat/prompt_encoder.js";
 import { loadTokenizer } from "../src/chat/tokenizer.js";
 import type { EngineSession, GenerationStats, SamplingOptions, TokenEvent } from "../src/engine/types.js";
 
@@ -111,6 +115,8 @@ export interface AgentBenchResult {
   overheadLateOverEarly: number;
   promptPrepMsEarly: number;
   promptPrepMsLate: number;
+  fullReencodeMsLate: number;
+  promptPrepLateOverFull: number;
   prefilledPerStepWithReuse: number;
   prefilledPerStepWithout: number;
   prefillRatio: number;
@@ -134,7 +140,8 @@ export async function run(): Promise<AgentBenchResult> {
     }
     scripts.push(tok.encodeWithSpecials(`<think>Done.</think>Read ${STEPS} files.<|im_end|>`));
     const session = new ReplaySession(scripts);
-    const model = new TimedModel(new LocalChatModel({ name: "bench", contextWindow: 262_144, session, tokenizer: tok, template }));
+    const local = new LocalChatModel({ name: "bench", contextWindow: 262_144, session, tokenizer: tok, template });
+    const model = new TimedModel(local);
     const agent = new Agent({ model, cwd: root, root, systemPrompt: "You are k2, a coding agent.", permissions: { mode: "ask" } });
 
     const overhead: number[] = [];
@@ -163,6 +170,18 @@ export async function run(): Promise<AgentBenchResult> {
       }
     }
     if (stats.length !== STEPS + 1) throw new Error(`agent bench: expected ${STEPS + 1} model steps, saw ${stats.length}`);
+    // Baseline, same process: the whole final conversation rendered through the checkpoint's Jinja
+    // template and encoded, as every step did before; and the incremental ids must equal it.
+    const finalInput = { messages: [{ role: "system" as const, content: "You are k2, a coding agent." }, ...agent.messages], tools: new ToolRegistry().schemas(), addGenerationPrompt: true };
+    const fullIds = encodePrompt(tok, template, finalInput);
+    const fullTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      encodePrompt(tok, template, finalInput);
+      fullTimes.push(performance.now() - t);
+    }
+    const incrementalIds = local.promptIds(finalInput.messages, finalInput.tools);
+    if (incrementalIds.length !== fullIds.length || incrementalIds.some((id, i) => id !== fullIds[i])) throw new Error("agent bench: incremental prompt ids differ from full rendering");
     const later = stats.slice(1);
     const withReuse = mean(later.map((s) => s.prefilledTokens));
     const without = mean(later.map((s) => s.promptTokens));
@@ -173,15 +192,19 @@ export async function run(): Promise<AgentBenchResult> {
       overheadLateOverEarly: 0,
       promptPrepMsEarly: mean(prep.slice(1, 1 + WINDOW)),
       promptPrepMsLate: mean(prep.slice(-WINDOW)),
+      fullReencodeMsLate: mean(fullTimes),
+      promptPrepLateOverFull: 0,
       prefilledPerStepWithReuse: withReuse,
       prefilledPerStepWithout: without,
       prefillRatio: without / withReuse,
       finalPromptTokens: stats.at(-1)!.promptTokens,
     };
     result.overheadLateOverEarly = result.overheadMsLate / result.overheadMsEarly;
+    result.promptPrepLateOverFull = result.promptPrepMsLate / result.fullReencodeMsLate;
     console.log(`agent: ${STEPS}-step scripted tool chain (read_file per step), real template/tokenizer/parser`);
     console.log(`  agent overhead per step (excl. model): first ${WINDOW} ${result.overheadMsEarly.toFixed(3)} ms, last ${WINDOW} ${result.overheadMsLate.toFixed(3)} ms (late/early ${result.overheadLateOverEarly.toFixed(2)}x)`);
-    console.log(`  prompt render+tokenize per step:       first ${WINDOW} ${result.promptPrepMsEarly.toFixed(2)} ms, last ${WINDOW} ${result.promptPrepMsLate.toFixed(2)} ms`);
+    console.log(`  prompt render+tokenize per step:       first ${WINDOW} ${result.promptPrepMsEarly.toFixed(2)} ms, last ${WINDOW} ${result.promptPrepMsLate.toFixed(2)} ms (late/early ${(result.promptPrepMsLate / result.promptPrepMsEarly).toFixed(2)}x)`);
+    console.log(`  baseline, full Jinja render+encode of the final prompt: ${result.fullReencodeMsLate.toFixed(2)} ms; last ${WINDOW} steps take ${result.promptPrepLateOverFull.toFixed(3)}x of it (ids identical)`);
     console.log(`  tokens prefilled per step: ${withReuse.toFixed(1)} with prefix reuse vs ${without.toFixed(1)} without (${result.prefillRatio.toFixed(1)}x fewer); final prompt ${result.finalPromptTokens} tokens`);
     return result;
   } finally {

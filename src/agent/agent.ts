@@ -85,6 +85,7 @@ export class Agent {
   private readonly compactThreshold: number;
   private readonly askPermissionOption: AgentOptions["askPermission"];
   private systemPrompt: string | undefined;
+  private systemMessage: ChatMessage | undefined;
   private transcript: ChatMessage[];
   private todoItems: TodoItem[];
   private running = false;
@@ -194,6 +195,15 @@ export class Agent {
     }
   }
 
+  /**
+   * System prompt + transcript as sent to the model. The system message stays the same object
+   * across steps so the model's prompt encoder recognises it and re-encodes only new messages.
+   */
+  private conversation(systemPrompt: string): ChatMessage[] {
+    if (this.systemMessage?.content !== systemPrompt) this.systemMessage = { role: "system", content: systemPrompt };
+    return [this.systemMessage, ...this.transcript];
+  }
+
   private append(message: ChatMessage, emit: (e: AgentEvent) => void): void {
     this.transcript.push(message);
     this.session?.appendMessage(message);
@@ -253,7 +263,7 @@ export class Agent {
         emit({ type: "turn_end", reason: "cancelled" });
         return;
       }
-      const outcome = await this.modelStep(step, [{ role: "system", content: systemPrompt }, ...this.transcript], schemas, emit, signal);
+      const outcome = await this.modelStep(step, this.conversation(systemPrompt), schemas, emit, signal);
       if (outcome.kind === "error") {
         emit({ type: "error", message: outcome.message, recoverable: false });
         emit({ type: "turn_end", reason: "error" });
@@ -351,7 +361,7 @@ export class Agent {
     // estimate (last exact count + new characters / 2) says the threshold may have been reached.
     if (!this.countUnknown && this.lastContextTokens + pendingChars / 2 < limit) return false;
     this.countUnknown = false;
-    const exact = await this.model.countTokens([{ role: "system", content: systemPrompt }, ...this.transcript], schemas);
+    const exact = await this.model.countTokens(this.conversation(systemPrompt), schemas);
     this.lastContextTokens = exact;
     return exact >= limit && this.transcript.length > 1;
   }
@@ -359,7 +369,7 @@ export class Agent {
   private async compactNow(emit: (e: AgentEvent) => void, signal: AbortSignal, focus?: string): Promise<void> {
     const systemPrompt = await this.getSystemPrompt();
     const schemas = this.tools.schemas();
-    const full = () => [{ role: "system" as const, content: systemPrompt }, ...this.transcript];
+    const full = () => this.conversation(systemPrompt);
     const before = await this.model.countTokens(full(), schemas);
     const started = Date.now();
     let result;

@@ -3,6 +3,7 @@
 // transformers' settings (trim_blocks, lstrip_blocks, loop controls, Python-style tojson); the
 // built-in K2 Thinking renderer when the checkpoint has none. Tools are deep-sorted by key first,
 // as Kimi's tokenizer does before rendering.
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Template } from "@huggingface/jinja";
@@ -23,13 +24,24 @@ export interface ChatTemplate {
   render(input: TemplateInput): string;
 }
 
+/**
+ * sha256 of checkpoint templates that the built-in renderer reproduces exactly (test/agent/
+ * incremental_prompt.test.ts renders conversations through both): the Kimi-K2-Thinking
+ * chat_template.jinja (97 lines, as released 2025-11). Hashed without trailing whitespace, which
+ * the template's last `-%}` strips anyway.
+ */
+const BUILTIN_EQUIVALENT_SHA256 = new Set(["f1838522f489f10c9196540a7e995578511168f9d6d7ce8a373909446c35d643"]);
+
 export class JinjaChatTemplate implements ChatTemplate {
   private readonly template: Template;
+  /** The source is a known K2 Thinking template: the built-in renderer gives the same strings. */
+  readonly matchesBuiltinK2: boolean;
 
   constructor(
     source: string,
     readonly origin: string,
   ) {
+    this.matchesBuiltinK2 = BUILTIN_EQUIVALENT_SHA256.has(createHash("sha256").update(source.trimEnd()).digest("hex"));
     try {
       this.template = new Template(source);
     } catch (err) {
@@ -57,6 +69,11 @@ export class BuiltinK2Template implements ChatTemplate {
   render(input: TemplateInput): string {
     return renderBuiltinK2(input.messages, input.tools !== undefined ? deepSortKeys(input.tools) : undefined, input.addGenerationPrompt);
   }
+}
+
+/** Whether `template` renders exactly as the built-in K2 renderer (so it can be rendered message by message). */
+export function rendersAsBuiltinK2(template: ChatTemplate): boolean {
+  return template instanceof BuiltinK2Template || (template instanceof JinjaChatTemplate && template.matchesBuiltinK2);
 }
 
 const cache = new Map<string, ChatTemplate>();

@@ -4,12 +4,12 @@
 // such inputs, so we make the same cuts to give the same ids. Lengths count code points, and
 // "whitespace" is Python's str.isspace(), as in the reference.
 
-const MAX_ENCODE_CHARS = 400_000;
-const MAX_RUN_CHARS = 25_000;
+export const MAX_ENCODE_CHARS = 400_000;
+export const MAX_RUN_CHARS = 25_000;
 
 // Python str.isspace(): Unicode White_Space plus the separators U+001C..U+001F, minus nothing JS
 // needs; JS's \s differs (it has U+FEFF, lacks U+001C..U+001F), hence the explicit set.
-function isPySpace(cp: number): boolean {
+export function isPySpace(cp: number): boolean {
   return (
     (cp >= 0x09 && cp <= 0x0d) ||
     (cp >= 0x1c && cp <= 0x20) ||
@@ -69,6 +69,6 @@ export function chunkCuts(text: string): number[] {
   return cuts;
 }
 
-function isHighSurrogate(c: number): boolean {
+export function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
 }

@@ -8,7 +8,7 @@ import type { ChatTemplate } from "./chat_template.js";
 import type { ChatEvent } from "./events.js";
 import type { ChatMessage, ToolSchema } from "./messages.js";
 import { K2OutputParser } from "./output_parser.js";
-import { encodePrompt } from "./prompt_encoder.js";
+import { IncrementalPromptEncoder } from "./incremental_prompt_encoder.js";
 import type { K2Tokenizer } from "./tokenizer.js";
 
 export interface LocalChatModelOptions {
@@ -24,14 +24,15 @@ export class LocalChatModel implements ChatModel {
   readonly contextWindow: number;
   private readonly session: EngineSession;
   private readonly tokenizer: K2Tokenizer;
-  private readonly template: ChatTemplate;
+  /** Remembers each message's ids, so a step of a long tool chain encodes only what is new. */
+  readonly encoder: IncrementalPromptEncoder;
 
   constructor(options: LocalChatModelOptions) {
     this.name = options.name;
     this.contextWindow = options.contextWindow;
     this.session = options.session;
     this.tokenizer = options.tokenizer;
-    this.template = options.template;
+    this.encoder = new IncrementalPromptEncoder(options.tokenizer, options.template);
   }
 
   /** Exact: the ids of the prompt stream() would send, generation prompt included. */
@@ -41,7 +42,7 @@ export class LocalChatModel implements ChatModel {
 
   /** The prompt ids for a request (exposed for diagnostics and tests). */
   promptIds(messages: readonly ChatMessage[], tools?: readonly ToolSchema[]): number[] {
-    return encodePrompt(this.tokenizer, this.template, {
+    return this.encoder.encode({
       messages,
       tools: tools !== undefined && tools.length > 0 ? tools : undefined,
       addGenerationPrompt: true,

@@ -8,7 +8,7 @@ import type { K2Tokenizer, PromptSegment } from "./tokenizer.js";
 
 const escapers = new WeakMap<K2Tokenizer, ContentEscaper>();
 
-function escaperFor(tokenizer: K2Tokenizer): ContentEscaper {
+export function escaperFor(tokenizer: K2Tokenizer): ContentEscaper {
   let e = escapers.get(tokenizer);
   if (e === undefined) {
     const names: string[] = [];
