@@ -49,23 +49,30 @@ export class NativeEngine implements Engine {
 
 export async function openEngine(dir: string, opts: LoadOptions = {}): Promise<NativeEngine> {
   opts.onProgress?.({ phase: "headers", done: 0, total: 1 });
-  const { plan, info, generation } = await loadCheckpointPlan(dir, {
-    threads: opts.threads,
-    backend: opts.backend,
-    cpuMode: opts.cpuMode,
-    memoryBudget: opts.memoryBudget,
-  });
-  opts.onProgress?.({ phase: "headers", done: 1, total: 1 });
+  const { plan, info, generation } = await loadCheckpointPlan(
+    dir,
+    {
+      threads: opts.threads,
+      backend: opts.backend,
+      cpuMode: opts.cpuMode,
+      memoryBudget: opts.memoryBudget,
+    },
+    opts.onProgress,
+  );
   const contextSize = Math.min(opts.contextSize ?? DEFAULT_CONTEXT_TOKENS, info.maxPositionEmbeddings);
   if (!Number.isInteger(contextSize) || contextSize < 1) throw new EngineError(`context size must be a positive whole number of tokens (got ${opts.contextSize})`);
   const addon = loadAddon();
-  opts.onProgress?.({ phase: "mapping", done: 0, total: plan.files.length });
+  if (opts.onProgress !== undefined) {
+    opts.onProgress({ phase: "mapping", done: 0, total: plan.files.length, bytesDone: 0, bytesTotal: info.bytes.total });
+    // The native constructor blocks this thread: let the display show the phase first.
+    await new Promise((r) => setTimeout(r, 50));
+  }
   let native: NativeEngineHandle;
   try {
     native = new addon.NativeEngine(plan);
   } catch (err) {
     throw new EngineError(`${dir}: ${(err as Error).message}`, { cause: err });
   }
-  opts.onProgress?.({ phase: "ready", done: plan.files.length, total: plan.files.length });
+  opts.onProgress?.({ phase: "ready", done: plan.files.length, total: plan.files.length, bytesDone: info.bytes.total, bytesTotal: info.bytes.total });
   return new NativeEngine(native, info, generation, contextSize);
 }

@@ -80,8 +80,12 @@ export interface LoadOptions {
 
 export interface LoadProgress {
   phase: "headers" | "mapping" | "experts" | "ready";
+  /** Shards (headers, mapping) or routed experts (experts) done so far, of `total`. */
   done: number;
   total: number;
+  /** Checkpoint bytes covered so far (headers read / shards mapped), and in all once known. */
+  bytesDone?: number;
+  bytesTotal?: number;
 }
 
 /** A conversation's KV cache on an engine. Tokens appended to `tokens` are what the cache holds. */

@@ -11,15 +11,34 @@ import { until } from "./fake_driver.js";
 afterEach(() => cleanup());
 
 describe("LoadingScreen", () => {
-  it("shows the model, the weights estimate and a progress bar that follows the loader", async () => {
+  it("shows the model, the memory estimate and a bar that moves through the loader's phases", async () => {
     let push: ((p: LoadProgress) => void) | undefined;
-    const app = render(<LoadingScreen modelName="Kimi-K2-Thinking" subscribe={(cb) => (push = cb)} memoryEstimateBytes={594 * 1024 ** 3} />);
+    const memory = { weightsBytes: 594 * 1024 ** 3, kvBytes: 4 * 1024 ** 3, contextTokens: 32768, budgetBytes: 64 * 1024 ** 3 };
+    const app = render(<LoadingScreen modelName="Kimi-K2-Thinking" subscribe={(cb) => (push = cb)} memory={memory} />);
     const frame = () => app.lastFrame() ?? "";
-    expect(frame()).toContain("Loading Kimi-K2-Thinking · weights 594.0 GB (memory-mapped)");
+    expect(frame()).toContain("Loading Kimi-K2-Thinking");
+    expect(frame().replace(/\s+/g, " ")).toContain("memory: weights 594.0 GB memory-mapped (resident as used) + KV cache up to 4.0 GB (33k tokens) · budget 64.0 GB");
     expect(frame()).toContain("0% starting");
-    push!({ phase: "mapping", done: 31, total: 62 });
-    await until(() => frame().includes("50% mapping weights 31 / 62 shards"), frame);
-    expect(frame()).toMatch(/█+░+ 50%/);
+    push!({ phase: "headers", done: 0, total: 1 });
+    await until(() => frame().includes("0% reading config and shard index"), frame);
+    push!({ phase: "headers", done: 31, total: 62, bytesDone: 297 * 1024 ** 3 });
+    await until(() => frame().includes("23% reading shard headers 31 / 62 · 297.0 GB of weights"), frame);
+    push!({ phase: "experts", done: 11_520, total: 23_040, bytesDone: 594 * 1024 ** 3, bytesTotal: 594 * 1024 ** 3 });
+    await until(() => frame().includes("65% indexing experts 12k / 23k"), frame);
+    push!({ phase: "mapping", done: 0, total: 62, bytesDone: 0, bytesTotal: 594 * 1024 ** 3 });
+    await until(() => frame().includes("85% mapping 62 shards · 594.0 GB"), frame);
+    expect(frame()).toMatch(/█+░+ 85%/);
+  });
+
+  it("repaints a burst of updates within a phase at most every 100 ms, showing the latest", async () => {
+    let push: ((p: LoadProgress) => void) | undefined;
+    const app = render(<LoadingScreen modelName="m" subscribe={(cb) => (push = cb)} />);
+    const frame = () => app.lastFrame() ?? "";
+    push!({ phase: "experts", done: 1, total: 100 });
+    for (let i = 2; i <= 100; i++) push!({ phase: "experts", done: i, total: 100 });
+    await until(() => frame().includes("indexing experts 100 / 100"), frame);
+    // The elapsed time ticks while the loader is busy.
+    await until(() => /Loading m · [1-9]\.\d s|Loading m · 0\.[1-9] s/.test(frame()), frame);
   });
 });
 

@@ -12,7 +12,7 @@ import { gitBranch } from "../../ui/git_branch.js";
 import { InputHistory } from "../../ui/input_history.js";
 import type { AppFlags } from "./app_flags.js";
 import { RecordingDriver } from "./recording_driver.js";
-import { checkpointWeightBytes } from "./weights_size.js";
+import { estimateLoadMemory } from "./memory_estimate.js";
 import { disposeOpened, factoryOptions, openTarget, type AppTarget } from "./run_app.js";
 import path from "node:path";
 
@@ -26,8 +26,8 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
     listener = cb;
     if (lastProgress !== undefined) cb(lastProgress);
   };
-  const estimate = target.kind === "local" ? checkpointWeightBytes(target.where) : undefined;
-  const instance = render(<LoadingScreen modelName={name} subscribe={subscribe} memoryEstimateBytes={estimate} />, {
+  const memory = target.kind === "local" ? await estimateLoadMemory(target.where, settings.values) : undefined;
+  const instance = render(<LoadingScreen modelName={name} subscribe={subscribe} memory={memory} />, {
     exitOnCtrlC: false,
     kittyKeyboard: { mode: "auto", flags: ["disambiguateEscapeCodes"] },
   });

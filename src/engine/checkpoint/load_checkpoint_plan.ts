@@ -5,7 +5,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { CheckpointError } from "../../errors.js";
-import type { ModelInfo, SamplingOptions } from "../types.js";
+import type { LoadProgress, ModelInfo, SamplingOptions } from "../types.js";
 import type { NativeLoadPlan, NativeTensorEntry } from "../native_api.js";
 import { readCheckpointConfig, type CheckpointConfig } from "./checkpoint_config.js";
 import { readQuantizationScheme } from "./quantization_config.js";
@@ -28,13 +28,17 @@ export interface CheckpointPlan {
 /** Headers are small reads; a few in flight hide disk latency without opening 62 files at once. */
 const HEADER_CONCURRENCY = 8;
 
-async function readHeaders(files: readonly string[]): Promise<SafetensorsHeader[]> {
+async function readHeaders(files: readonly string[], onProgress?: (p: LoadProgress) => void): Promise<SafetensorsHeader[]> {
   const out: SafetensorsHeader[] = new Array(files.length);
   let next = 0;
+  let done = 0;
+  let bytes = 0;
   const worker = async () => {
     while (next < files.length) {
       const i = next++;
       out[i] = await readSafetensorsHeader(files[i]!);
+      bytes += out[i]!.fileSize;
+      onProgress?.({ phase: "headers", done: ++done, total: files.length, bytesDone: bytes });
     }
   };
   await Promise.all(Array.from({ length: Math.min(HEADER_CONCURRENCY, files.length) }, worker));
@@ -43,7 +47,10 @@ async function readHeaders(files: readonly string[]): Promise<SafetensorsHeader[
 
 const shapeStr = (s: readonly number[]) => `[${s.join(", ")}]`;
 
-export async function loadCheckpointPlan(dirArg: string, opts: PlanOptions = {}): Promise<CheckpointPlan> {
+/** A synchronous stretch of work longer than this yields to the event loop, so a progress display can repaint. */
+const YIELD_AFTER_MS = 40;
+
+export async function loadCheckpointPlan(dirArg: string, opts: PlanOptions = {}, onProgress?: (p: LoadProgress) => void): Promise<CheckpointPlan> {
   const dir = resolve(dirArg);
   let st;
   try {
@@ -57,7 +64,8 @@ export async function loadCheckpointPlan(dirArg: string, opts: PlanOptions = {})
   const cfg = await readCheckpointConfig(dir);
   readQuantizationScheme(cfg.path, cfg.raw);
   const index = await readShardIndex(dir);
-  const headers = await readHeaders(index.files);
+  const headers = await readHeaders(index.files, onProgress);
+  const bytesTotal = headers.reduce((n, h) => n + h.fileSize, 0);
 
   const locate = (name: string): { file: number; header: SafetensorsHeader } | undefined => {
     if (index.tensorFile === null) return headers[0]!.tensors.has(name) ? { file: 0, header: headers[0]! } : undefined;
@@ -76,7 +84,22 @@ export async function loadCheckpointPlan(dirArg: string, opts: PlanOptions = {})
   const tensors: Record<string, NativeTensorEntry> = {};
   const used = new Map<number, number>(); // index.files position -> plan.files position
   const files: string[] = [];
-  for (const t of wanted) {
+  // Progress in routed experts located (K2: 60 layers x 384), the bulk of the tensors.
+  const expertTensors = wanted.filter((t) => t.expert >= 0);
+  const perExpert = expertTensors.filter((t) => t.layer === expertTensors[0]?.layer && t.expert === expertTensors[0]?.expert).length;
+  const expertsTotal = perExpert > 0 ? expertTensors.length / perExpert : 0;
+  let expertTensorsDone = 0;
+  let lastYield = performance.now();
+  const report = () =>
+    onProgress?.({ phase: "experts", done: Math.floor(expertTensorsDone / Math.max(1, perExpert)), total: expertsTotal, bytesDone: bytesTotal, bytesTotal });
+  for (let ti = 0; ti < wanted.length; ti++) {
+    const t = wanted[ti]!;
+    if (onProgress !== undefined && (ti & 1023) === 0 && performance.now() - lastYield > YIELD_AFTER_MS) {
+      report();
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
+    }
+    if (t.expert >= 0) expertTensorsDone++;
     const where = locate(t.name);
     if (!where) {
       if (t.optional) continue;
@@ -105,6 +128,7 @@ export async function loadCheckpointPlan(dirArg: string, opts: PlanOptions = {})
     tensors["lm_head.weight"] = tensors["model.embed_tokens.weight"]!;
   }
 
+  report();
   const plan: NativeLoadPlan = { config: cfg.native, files, tensors, ...runOpts };
   const info = buildModelInfo(dir, cfg, wanted);
   const generation = await readGenerationConfig(dir, cfg.native.vocab_size, cfg.eosIds);
