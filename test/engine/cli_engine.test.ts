@@ -96,6 +96,17 @@ describe("k2 logits / generate on the tiny fixture", () => {
     expect(a).toHaveLength(12);
     expect(JSON.parse(k2(args).stdout).ids).toEqual(a);
   });
+
+  it("--stop-ids ends generation right after the first listed id is emitted", () => {
+    const greedy = golden.greedy_ids;
+    const stop = greedy[3]!;
+    const first = greedy.indexOf(stop);
+    const r = k2(["generate", "-m", TINY, "--ids", golden.prompt_ids.join(","), "-n", "24", "--temperature", "0", "--stop-ids", `${stop},1535`, "--json"]);
+    expect(r.stderr).toBe("");
+    const out = JSON.parse(r.stdout);
+    expect(out.ids).toEqual(greedy.slice(0, first + 1));
+    expect(out.stats.finishReason).toBe("stop");
+  });
 });
 
 describe("k2 info / bench", () => {
@@ -133,6 +144,8 @@ describe("argument errors exit 2 naming the flag", () => {
     ["negative temperature", ["generate", "-m", TINY, "--ids", "1", "--temperature", "-1"], /--temperature/],
     ["top-p above 1", ["generate", "-m", TINY, "--ids", "1", "--top-p", "1.5"], /--top-p/],
     ["max tokens not a number", ["generate", "-m", TINY, "--ids", "1", "--max-tokens", "ten"], /--max-tokens/],
+    ["stop id outside the vocabulary", ["generate", "-m", TINY, "--ids", "1", "--stop-ids", "2,1536"], /--stop-ids: id 1536/],
+    ["stop ids with --ignore-eos", ["generate", "-m", TINY, "--ids", "1", "--stop-ids", "2", "--ignore-eos"], /--stop-ids and --ignore-eos/],
     ["bench reps 0", ["bench", "-m", TINY, "-r", "0"], /--reps/],
     ["bench mode contradicting cpu-mode", ["bench", "-m", TINY, "--mode", "fast", "--cpu-mode", "exact"], /--mode fast contradicts --cpu-mode exact/],
     ["bad K2_CPU_MODE", ["logits", "-m", TINY, "--ids", "1"], /K2_CPU_MODE/],

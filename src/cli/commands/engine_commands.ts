@@ -28,6 +28,7 @@ export function registerEngineCommands(program: Command): void {
     .option("--repetition-penalty <r>", "1 = off")
     .option("--presence-penalty <r>", "0 = off")
     .option("--seed <n>", "sampling seed (reproducible)")
+    .option("--stop-ids <ids>", "stop after emitting any of these ids, comma-separated (default: the checkpoint's eos_token_id)")
     .option("--ignore-eos", "do not stop at the end-of-turn token")
     .option("--json", "print {\"ids\": [...], \"stats\": {...}} at the end instead of streaming ids")
     .action(async (opts) => {

@@ -1,5 +1,5 @@
 // k2 generate: prompt ids in, generated ids out (streamed, or one JSON object with --json).
-import { InterruptedError } from "../../errors.js";
+import { InterruptedError, UsageError } from "../../errors.js";
 import type { GenerationStats, SamplingOptions } from "../../engine/types.js";
 import { checkIdsInVocab, loadOptionsFromFlags, parseIntFlag, parseNumberFlag, parseIds, type CommonEngineFlags } from "./engine_flags.js";
 import { withEngine, withInterrupt } from "./open_for_command.js";
@@ -15,6 +15,7 @@ export interface GenerateFlags extends CommonEngineFlags {
   repetitionPenalty?: string;
   presencePenalty?: string;
   seed?: string;
+  stopIds?: string;
   ignoreEos?: boolean;
   json?: boolean;
 }
@@ -33,7 +34,10 @@ export function samplingFromFlags(f: GenerateFlags): SamplingOptions {
   set("repetitionPenalty", parseNumberFlag("--repetition-penalty", f.repetitionPenalty, (n) => n > 0, "a number > 0"));
   set("presencePenalty", parseNumberFlag("--presence-penalty", f.presencePenalty, Number.isFinite, "a number"));
   set("seed", parseIntFlag("--seed", f.seed, 0, 2 ** 32 - 1));
+  // Either list replaces the checkpoint's eos ids, so giving both would silently drop one.
+  if (f.ignoreEos && f.stopIds !== undefined) throw new UsageError("--stop-ids and --ignore-eos contradict each other: give one");
   if (f.ignoreEos) s.stopIds = [];
+  if (f.stopIds !== undefined) s.stopIds = parseIds("--stop-ids", f.stopIds);
   return s;
 }
 
@@ -49,6 +53,7 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<void> {
   const controller = new AbortController();
   await withEngine(flags.model, opts, async (engine, loadMs) => {
     checkIdsInVocab("--ids", prompt, engine.info.vocabSize);
+    if (sampling.stopIds) checkIdsInVocab("--stop-ids", sampling.stopIds, engine.info.vocabSize);
     const session = engine.createSession();
     try {
       const ids: number[] = [];
