@@ -96,6 +96,11 @@ export const CORRUPTIONS: Corruption[] = [
   { name: "n_group not dividing experts", apply: (d) => editJson(join(d, "config.json"), (j) => (j.n_group = 3)), expect: ["config.json", '"n_group"', "divide"] },
   { name: "top-k above expert count", apply: (d) => editJson(join(d, "config.json"), (j) => (j.num_experts_per_tok = 99)), expect: ["config.json", '"num_experts_per_tok"'] },
   { name: "unsupported rope scaling", apply: (d) => editJson(join(d, "config.json"), (j) => (j.rope_scaling.type = "linear")), expect: ["config.json", "rope_scaling.type", "linear"] },
+  {
+    name: "YaRN mscale the engine does not apply",
+    apply: (d) => editJson(join(d, "config.json"), (j) => delete j.rope_scaling.mscale_all_dim),
+    expect: ["config.json", '"rope_scaling.mscale"', "mscale_all_dim 0"],
+  },
   { name: "eos id out of vocab", apply: (d) => editJson(join(d, "config.json"), (j) => (j.eos_token_id = 99999)), expect: ["config.json", '"eos_token_id"', "vocab"] },
   {
     name: "shape differs from config",

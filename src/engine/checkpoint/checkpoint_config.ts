@@ -99,7 +99,7 @@ function readRopeScaling(r: FieldReader): NativeModelConfig["rope_scaling"] {
   if (!s) return null;
   const type = s.has("type") ? s.string("type") : s.string("rope_type");
   if (type !== "yarn") s.fail(s.has("type") ? "type" : "rope_type", `"${type}" is not supported (only "yarn")`);
-  return {
+  const scaling = {
     factor: s.positiveNumber("factor"),
     original_max_position_embeddings: s.int("original_max_position_embeddings", 1),
     beta_fast: s.positiveNumber("beta_fast", 32),
@@ -107,6 +107,23 @@ function readRopeScaling(r: FieldReader): NativeModelConfig["rope_scaling"] {
     mscale: s.positiveNumber("mscale", 1),
     mscale_all_dim: s.has("mscale_all_dim") ? s.positiveNumber("mscale_all_dim") : 0,
   };
+  // DeepSeek-V3's YaRN multiplies cos/sin by yarn_mscale(mscale) / yarn_mscale(mscale_all_dim).
+  // K2 and DeepSeek-V3 set both to 1 (ratio 1); the engine does not apply any other ratio, so a
+  // config needing one is refused rather than run with silently wrong attention scores.
+  const ratio = yarnMscale(scaling.factor, scaling.mscale) / yarnMscale(scaling.factor, scaling.mscale_all_dim);
+  if (Math.abs(ratio - 1) > 1e-9) {
+    s.fail(
+      "mscale",
+      `(${scaling.mscale}) with mscale_all_dim ${scaling.mscale_all_dim} scales the rotary embedding by ${ratio.toFixed(4)}; ` +
+        `only configs where the two give the same YaRN mscale (as in K2 and DeepSeek-V3) are supported`,
+    );
+  }
+  return scaling;
+}
+
+/** DeepSeek-V3's yarn_get_mscale. */
+function yarnMscale(factor: number, mscale: number): number {
+  return factor <= 1 ? 1 : 0.1 * mscale * Math.log(factor) + 1;
 }
 
 export async function readCheckpointConfig(dir: string): Promise<CheckpointConfig> {
