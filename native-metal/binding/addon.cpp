@@ -4,6 +4,7 @@
 
 #include "backend/backend_factory.h"
 #include "backend/cpu/cpu_kernels.h"
+#include "binding/expert_cache_binding.h"
 #include "binding/session_binding.h"
 #include "runtime/memory_bandwidth.h"
 
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_expert_cache_sim(env, exports);
   exports.Set("cpuIsa", Napi::String::New(env, cpu_kernels().isa));
   exports.Set("defaultThreads", Napi::Number::New(env, default_thread_count()));
+  register_expert_cache_exports(env, exports);
   return exports;
 }
 

@@ -1,6 +1,7 @@
 #include "binding/engine_core.h"
 
 #include "backend/backend_factory.h"
+#include "model/expert_layout_builder.h"
 
 namespace k2 {
 
@@ -8,7 +9,19 @@ EngineCore::EngineCore(const LoadPlan& plan) {
   validate_config(plan.config);
   backend = make_backend(plan.backend, plan.threads, plan.cpu_mode);
   weights = std::make_unique<Weights>(plan, *backend);
-  experts = std::make_unique<MappedExpertProvider>(*weights);
+  if (plan.expert_cache_bytes > 0) {
+    ExpertCacheOptions o;
+    o.capacity_bytes = plan.expert_cache_bytes;
+    o.io = parse_expert_io_mode(plan.expert_io);
+    o.policy = parse_eviction_policy(plan.expert_policy);
+    o.prefetch = plan.expert_prefetch;
+    o.io_threads = plan.expert_io_threads;
+    auto cache = std::make_unique<ExpertCache>(build_expert_layout(plan), *backend, o);
+    expert_cache = cache.get();
+    experts = std::move(cache);
+  } else {
+    experts = std::make_unique<MappedExpertProvider>(*weights);
+  }
   model = std::make_unique<K2Model>(plan.config, *weights, *backend, *experts);
   cpu_mode = plan.cpu_mode == CpuMode::fast ? "fast" : "exact";
   threads = plan.threads;

@@ -12,6 +12,7 @@
 #include "model/k2_model.h"
 #include "model/load_plan.h"
 #include "model/mapped_expert_provider.h"
+#include "runtime/expert_cache.h"
 #include "model/weights.h"
 #include "runtime/kv_cache.h"
 
@@ -22,7 +23,8 @@ struct EngineCore {
   ~EngineCore();
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Weights> weights;
-  std::unique_ptr<MappedExpertProvider> experts;
+  std::unique_ptr<ExpertProvider> experts;
+  ExpertCache* expert_cache = nullptr;  // experts, when a budget keeps them on disk
   std::unique_ptr<K2Model> model;
   // One forward pass at a time: the model's scratch buffers are shared by all sessions.
   std::mutex run_mu;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "binding/session_binding.h"
+#include "runtime/expert_telemetry.h"
 #include "runtime/sampler.h"
 
 namespace k2 {
@@ -26,6 +27,8 @@ struct GenEvent {
   std::string finish;
   int prefilled = 0, generated = 0;
   double prefill_ms = 0, decode_ms = 0, ttft_ms = 0;
+  bool has_experts = false;  // only when an expert cache streams experts
+  ExpertTotals experts;
   // error
   std::string message;
 };
@@ -61,6 +64,7 @@ void deliver(Napi::Env env, Napi::Function cb, GenEvent* ev) {
         o.Set("prefillMs", ev->prefill_ms);
         o.Set("decodeMs", ev->decode_ms);
         o.Set("timeToFirstTokenMs", ev->ttft_ms);
+        if (ev->has_experts) o.Set("experts", expert_totals_object(env, ev->experts));
         break;
       case GenEvent::error:
         o.Set("type", "error");
@@ -79,6 +83,8 @@ void run(GenContext* c) {
   SessionCore& s = *c->s;
   auto* done = new GenEvent();
   done->kind = GenEvent::done;
+  ExpertCache* cache = s.engine->expert_cache;
+  const ExpertTotals experts_before = cache ? expert_totals(cache->stats()) : ExpertTotals{};
   try {
     const Clock::time_point t0 = Clock::now();
     std::vector<float> logits;
@@ -133,6 +139,10 @@ void run(GenContext* c) {
     emit(ev);
     c->tsfn.Release();
     return;
+  }
+  if (cache) {
+    done->has_experts = true;
+    done->experts = expert_delta(experts_before, expert_totals(cache->stats()));
   }
   s.busy = false;
   emit(done);

@@ -138,6 +138,13 @@ LoadPlan parse_load_plan(const Napi::Object& plan) {
   else if (mode == "fast") p.cpu_mode = CpuMode::fast;
   else throw Napi::TypeError::New(env, "load plan: plan.cpuMode \"" + mode + "\" is not exact or fast");
   p.memory_budget = plan.Has("memoryBudget") && plan.Get("memoryBudget").IsNumber() ? u64(plan, "memoryBudget", "plan") : 0;
+  p.expert_cache_bytes = plan.Has("expertCacheBytes") && plan.Get("expertCacheBytes").IsNumber() ? u64(plan, "expertCacheBytes", "plan") : 0;
+  if (plan.Has("expertIo") && plan.Get("expertIo").IsString()) p.expert_io = string(plan, "expertIo", "plan");
+  if (p.expert_io != "pread" && p.expert_io != "mmap") throw Napi::TypeError::New(env, "load plan: plan.expertIo \"" + p.expert_io + "\" is not pread or mmap");
+  if (plan.Has("expertPolicy") && plan.Get("expertPolicy").IsString()) p.expert_policy = string(plan, "expertPolicy", "plan");
+  if (plan.Has("expertPrefetch") && plan.Get("expertPrefetch").IsBoolean()) p.expert_prefetch = plan.Get("expertPrefetch").As<Napi::Boolean>().Value();
+  if (plan.Has("expertIoThreads") && plan.Get("expertIoThreads").IsNumber()) p.expert_io_threads = integer(plan, "expertIoThreads", "plan");
+  if (p.expert_io_threads < 1 || p.expert_io_threads > 256) throw Napi::TypeError::New(env, "load plan: plan.expertIoThreads must be in 1..256");
   return p;
 }
 

@@ -15,6 +15,7 @@ Napi::FunctionReference NativeSessionWrap::constructor;
 Napi::Function NativeEngineWrap::Init(Napi::Env env) {
   return DefineClass(env, "NativeEngine",
                      {InstanceMethod("info", &NativeEngineWrap::Info), InstanceMethod("createSession", &NativeEngineWrap::CreateSession),
+                      InstanceMethod("expertStats", &NativeEngineWrap::ExpertStats),
                       InstanceMethod("dispose", &NativeEngineWrap::Dispose)});
 }
 
@@ -36,6 +37,33 @@ Napi::Value NativeEngineWrap::Info(const Napi::CallbackInfo& info) {
   o.Set("backend", core_->backend->name());
   o.Set("cpuMode", core_->cpu_mode);
   o.Set("mappedBytes", static_cast<double>(core_->weights->mapped_bytes()));
+  if (ExpertCache* c = core_->expert_cache) {
+    Napi::Object x = Napi::Object::New(env);
+    x.Set("slots", c->slots());
+    x.Set("slotBytes", static_cast<double>(c->slot_bytes()));
+    x.Set("directIo", c->direct_io());
+    o.Set("expertCache", x);
+  }
+  return o;
+}
+
+Napi::Value NativeEngineWrap::ExpertStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!core_) throw Napi::Error::New(env, "engine disposed");
+  return expert_totals_object(env, expert_totals(core_->experts->stats()));
+}
+
+Napi::Object expert_totals_object(Napi::Env env, const ExpertTotals& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("hits", static_cast<double>(t.hits));
+  o.Set("misses", static_cast<double>(t.misses));
+  o.Set("bytesRead", static_cast<double>(t.bytes_read));
+  o.Set("readSeconds", t.read_seconds);
+  o.Set("stallMs", t.stall_ms);
+  o.Set("prefetchIssued", static_cast<double>(t.prefetch_issued));
+  o.Set("prefetchUsed", static_cast<double>(t.prefetch_used));
+  o.Set("residentBytes", static_cast<double>(t.resident_bytes));
+  o.Set("capacityBytes", static_cast<double>(t.capacity_bytes));
   return o;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "binding/engine_core.h"
+#include "runtime/expert_telemetry.h"
 
 namespace k2 {
 
@@ -17,6 +18,7 @@ class NativeEngineWrap : public Napi::ObjectWrap<NativeEngineWrap> {
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value CreateSession(const Napi::CallbackInfo& info);
+  Napi::Value ExpertStats(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<EngineCore> core_;
 };
@@ -42,6 +44,9 @@ class NativeSessionWrap : public Napi::ObjectWrap<NativeSessionWrap> {
 
 // ids from an Int32Array or number[]; TypeError naming `what` otherwise.
 std::vector<int32_t> read_ids(const Napi::Value& v, const char* what);
+
+// { hits, misses, bytesRead, readSeconds, stallMs, prefetchIssued, prefetchUsed, residentBytes, capacityBytes }
+Napi::Object expert_totals_object(Napi::Env env, const ExpertTotals& t);
 
 // generate_job.cpp: starts a native generation thread; returns { cancel() }.
 Napi::Value start_generation(const Napi::CallbackInfo& info, std::shared_ptr<SessionCore> session);

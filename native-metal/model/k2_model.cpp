@@ -41,6 +41,9 @@ K2Model::K2Model(const ModelConfig& config, const Weights& weights, Backend& bac
     route_ids_ = reinterpret_cast<int32_t*>(buf(C * K));
     moe_rows_ = reinterpret_cast<int32_t*>(buf(C * K));
     moe_w_ = buf(C * K);
+    pf_logits_ = buf(C * std::max(1, c_.n_routed_experts));
+    pf_w_ = buf(C * K);
+    pf_ids_ = reinterpret_cast<int32_t*>(buf(C * K));
     tok_ = reinterpret_cast<int32_t*>(buf(C));
     pos_ = reinterpret_cast<int32_t*>(buf(C));
     logit_rows_ = buf(c_.vocab_size);
@@ -204,23 +207,30 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
       fill[e]++;
     }
   std::vector<const ExpertWeights*> ew(used.size());
-  experts_.acquire(layer, used.data(), static_cast<int>(used.size()), ew.data());
   std::vector<MoeGroup> groups(used.size());
-  for (size_t g = 0; g < used.size(); g++) {
-    groups[g].expert = ew[g];
-    groups[g].n_rows = count[used[g]];
-    groups[g].rows = moe_rows_ + start[used[g]];
-    groups[g].weights = moe_w_ + start[used[g]];
-  }
-  try {
-    // Routed experts accumulate straight into the residual stream.
-    b_.moe_experts(xn_, D, c_.moe_intermediate_size, groups.data(), static_cast<int>(groups.size()), h_);
-    b_.sync();
-  } catch (...) {
+  // A budgeted expert cache may hold fewer experts than the chunk chose: run them in batches.
+  // Each batch accumulates into h_ in expert order, so the sum is the same as in one batch.
+  const size_t batch = static_cast<size_t>(std::max(1, experts_.max_acquire()));
+  for (size_t g0 = 0; g0 < used.size(); g0 += batch) {
+    const int m = static_cast<int>(std::min(batch, used.size() - g0));
+    experts_.acquire(layer, used.data() + g0, m, ew.data() + g0);
+    try {
+      if (g0 == 0) prefetch_next_layer(layer, n);
+      for (size_t g = g0; g < g0 + m; g++) {
+        groups[g].expert = ew[g];
+        groups[g].n_rows = count[used[g]];
+        groups[g].rows = moe_rows_ + start[used[g]];
+        groups[g].weights = moe_w_ + start[used[g]];
+      }
+      // Routed experts accumulate straight into the residual stream.
+      b_.moe_experts(xn_, D, c_.moe_intermediate_size, groups.data() + g0, m, h_);
+      b_.sync();
+    } catch (...) {
+      experts_.release(layer);
+      throw;
+    }
     experts_.release(layer);
-    throw;
   }
-  experts_.release(layer);
   if (c_.n_shared_experts > 0) {
     const int S = L.shared_gate.rows;
     b_.matmul_bf16(xn_, n, L.shared_gate, ffn_g_);
@@ -229,6 +239,40 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
     b_.matmul_bf16(ffn_g_, n, L.shared_down, tmp_);
     b_.add(h_, tmp_, static_cast<size_t>(n) * D);
   }
+}
+
+void K2Model::prefetch_next_layer(int layer, int n) {
+  if (!experts_.wants_prefetch()) return;
+  int next = layer + 1;
+  while (next < c_.num_hidden_layers && !w_.layers[next].moe) next++;
+  if (next >= c_.num_hidden_layers) return;
+  // The next layer's router on this layer's FFN input: the residual stream changes little from
+  // one layer to the next, so this guesses most of the experts the next layer will choose.
+  const LayerWeights& N = w_.layers[next];
+  const int E = c_.n_routed_experts, K = c_.num_experts_per_tok;
+  b_.matmul_bf16(xn_, n, N.router, pf_logits_);
+  RouterArgs r;
+  r.n_tokens = n;
+  r.n_experts = E;
+  r.top_k = K;
+  r.n_group = c_.n_group;
+  r.topk_group = c_.topk_group;
+  r.norm_topk_prob = c_.norm_topk_prob;
+  r.routed_scaling_factor = c_.routed_scaling_factor;
+  r.logits = pf_logits_;
+  r.bias = N.router_bias;
+  r.expert_ids = pf_ids_;
+  r.weights = pf_w_;
+  b_.router_topk(r);
+  b_.sync();
+  std::vector<char> seen(E, 0);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < n * K; i++)
+    if (!seen[pf_ids_[i]]) {
+      seen[pf_ids_[i]] = 1;
+      ids.push_back(pf_ids_[i]);
+    }
+  experts_.prefetch(next, ids.data(), static_cast<int>(ids.size()));
 }
 
 }  // namespace k2

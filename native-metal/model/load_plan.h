@@ -30,6 +30,12 @@ struct LoadPlan {
   std::string backend = "cpu";
   CpuMode cpu_mode = CpuMode::exact;
   uint64_t memory_budget = 0;
+  // Bytes of expert-cache slots; 0 = every expert stays in the mapped shards (it all fits).
+  uint64_t expert_cache_bytes = 0;
+  std::string expert_io = "pread";     // pread | mmap
+  std::string expert_policy = "mix";   // lru | lfu | mix
+  bool expert_prefetch = true;
+  int expert_io_threads = 8;
 };
 
 }  // namespace k2

@@ -39,6 +39,11 @@ class ExpertProvider {
   virtual void release(int layer) {}
   // The experts `layer` will probably need soon; a provider may start reading them.
   virtual void prefetch(int layer, const int32_t* ids, int n) {}
+  // The most experts one acquire() may ask for (a budgeted cache has few slots); the model splits
+  // a layer's experts into batches of at most this many.
+  virtual int max_acquire() const { return 1 << 30; }
+  // Whether prefetch() does anything (the model skips predicting the next layer's routes if not).
+  virtual bool wants_prefetch() const { return false; }
   virtual ExpertStats stats() const = 0;
 };
 
