@@ -1,8 +1,8 @@
 // EngineSession over a native session: prefix reuse against the KV cache, generation as an
 // AsyncIterable fed by the native thread's events, cancellation through AbortSignal.
 import { EngineError, UsageError } from "../errors.js";
-import type { EngineSession, GenerationStats, SamplingOptions, TokenEvent } from "./types.js";
-import type { NativeGenEvent, NativeSampling, NativeSessionHandle } from "./native_addon.js";
+import type { EngineSession, ExpertTelemetry, GenerationStats, SamplingOptions, TokenEvent } from "./types.js";
+import type { NativeExpertTotals, NativeGenEvent, NativeSampling, NativeSessionHandle } from "./native_addon.js";
 
 /** Length of the longest common prefix of the cached tokens and the prompt. */
 export function commonPrefix(cached: ArrayLike<number>, prompt: readonly number[]): number {
@@ -160,6 +160,7 @@ export class NativeEngineSession implements EngineSession {
           decodeTokPerS: ev.generatedTokens > 1 && ev.decodeMs > 0 ? ((ev.generatedTokens - 1) * 1000) / ev.decodeMs : 0,
           finishReason: ev.finishReason,
         };
+        if (ev.experts !== undefined) stats.experts = expertTelemetry(ev.experts);
         yield { type: "done", stats };
         return;
       }
@@ -199,4 +200,19 @@ function stripUndefined(o: SamplingOptions): SamplingOptions {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return out as SamplingOptions;
+}
+
+/** One generation's expert-cache counters as the rates the UI and JSON stats show. */
+export function expertTelemetry(x: NativeExpertTotals): ExpertTelemetry {
+  const asked = x.hits + x.misses;
+  return {
+    hits: x.hits,
+    misses: x.misses,
+    hitRate: asked > 0 ? x.hits / asked : 1,
+    bytesRead: x.bytesRead,
+    readGBps: x.readSeconds > 0 ? x.bytesRead / x.readSeconds / 1e9 : 0,
+    stallMs: x.stallMs,
+    prefetchPrecision: x.prefetchIssued > 0 ? x.prefetchUsed / x.prefetchIssued : 0,
+    residentBytes: x.residentBytes,
+  };
 }

@@ -29,8 +29,23 @@ export type NativeGenEvent =
       prefillMs: number;
       decodeMs: number;
       timeToFirstTokenMs: number;
+      /** What this generation cost the expert cache (only when experts stream from disk). */
+      experts?: NativeExpertTotals;
     }
   | { type: "error"; message: string };
+
+/** Expert-cache counters summed over layers (native-metal/runtime/expert_telemetry.h). */
+export interface NativeExpertTotals {
+  hits: number;
+  misses: number;
+  bytesRead: number;
+  readSeconds: number;
+  stallMs: number;
+  prefetchIssued: number;
+  prefetchUsed: number;
+  residentBytes: number;
+  capacityBytes: number;
+}
 
 export interface NativeKvBytes {
   capacityBytes: number;
@@ -54,8 +69,10 @@ export interface NativeSessionHandle {
 }
 
 export interface NativeEngineHandle {
-  info(): { backend: string; cpuMode: string; mappedBytes: number };
+  info(): { backend: string; cpuMode: string; mappedBytes: number; expertCache?: { slots: number; slotBytes: number; directIo: boolean } };
   createSession(capacityTokens: number): NativeSessionHandle;
+  /** Expert counters since load (hits count every expert served when all experts are mapped). */
+  expertStats(): NativeExpertTotals;
   dispose(): void;
 }
 
@@ -72,6 +89,33 @@ export interface K2EngineAddon {
   measureMemoryBandwidth(bytes: number, threads: number): number;
   cpuIsa: string;
   defaultThreads: number;
+  /** Test/bench entry: an expert cache over a plan's shards without a model (binding/expert_cache_binding.cpp). */
+  ExpertCacheProbe: new (plan: NativeLoadPlan, opts: ExpertCacheProbeOptions) => ExpertCacheProbeHandle;
+  /** posix_fadvise(DONTNEED) over a whole file: the next reads come from disk. */
+  dropFileCache(path: string): void;
+  /** GB/s of 8 MiB direct sequential reads of up to maxBytes of path by `threads` threads (cold). */
+  measureSequentialRead(path: string, maxBytes: number, threads: number): number;
+}
+
+export interface ExpertCacheProbeOptions {
+  capacityBytes: number;
+  io?: "pread" | "mmap";
+  policy?: "lru" | "lfu" | "mix";
+  ioDelayMs?: number;
+  pinFraction?: number;
+  repinTokens?: number;
+}
+
+export interface ExpertCacheProbeHandle {
+  /** Per expert its six tensors' bytes (gate packed/scales, up, down), copied out of the slots. */
+  acquire(layer: number, ids: number[]): Buffer[][];
+  release(layer: number): void;
+  prefetch(layer: number, ids: number[]): void;
+  stats(): NativeExpertTotals;
+  pin(layer: number, expert: number): boolean;
+  isResident(layer: number, expert: number): boolean;
+  isPinned(layer: number, expert: number): boolean;
+  info(): { slots: number; slotBytes: number; maxAcquire: number; directIo: boolean; expertBytes: number };
 }
 
 const ADDON_PATH = join("build", "Release", "k2_engine.node");

@@ -59,4 +59,9 @@ export interface NativeLoadPlan {
   cpuMode: "exact" | "fast";
   /** Bytes the engine may hold (dense + KV + expert cache); 0 = no limit (all experts mapped). */
   memoryBudget: number;
+  /** Bytes of expert-cache slots (src/engine/memory_plan.ts); 0 or absent = every expert mapped. */
+  expertCacheBytes?: number;
+  expertIo?: "pread" | "mmap";
+  expertPolicy?: "lru" | "lfu" | "mix";
+  expertPrefetch?: boolean;
 }

@@ -5,6 +5,7 @@ import { EngineError } from "../errors.js";
 import { loadCheckpointPlan } from "./checkpoint/load_checkpoint_plan.js";
 import { loadAddon, type NativeEngineHandle } from "./native_addon.js";
 import { NativeEngineSession } from "./engine_session.js";
+import { planMemory, type MemoryPlan } from "./memory_plan.js";
 import type { Engine, EngineSession, LoadOptions, ModelInfo, SamplingOptions } from "./types.js";
 
 /** KV-cache capacity when LoadOptions.contextSize is unset (CPU memory is committed lazily). */
@@ -14,6 +15,7 @@ export interface NativeEngineDetails {
   backend: string;
   cpuMode: string;
   mappedBytes: number;
+  expertCache?: { slots: number; slotBytes: number; directIo: boolean };
 }
 
 export class NativeEngine implements Engine {
@@ -25,6 +27,7 @@ export class NativeEngine implements Engine {
     readonly info: ModelInfo,
     readonly sampling: SamplingOptions,
     readonly contextSize: number,
+    readonly memoryPlan: MemoryPlan,
   ) {
     this.native = native;
     this.details = native.info();
@@ -39,6 +42,12 @@ export class NativeEngine implements Engine {
       throw new EngineError((err as Error).message, { cause: err });
     }
     return new NativeEngineSession(s, this.info.vocabSize, this.sampling);
+  }
+
+  /** Expert counters since load: cumulative hits, reads, stalls (see NativeExpertTotals). */
+  expertStats() {
+    if (!this.native) throw new EngineError("engine disposed");
+    return this.native.expertStats();
   }
 
   dispose(): void {
@@ -61,6 +70,18 @@ export async function openEngine(dir: string, opts: LoadOptions = {}): Promise<N
   );
   const contextSize = Math.min(opts.contextSize ?? DEFAULT_CONTEXT_TOKENS, info.maxPositionEmbeddings);
   if (!Number.isInteger(contextSize) || contextSize < 1) throw new EngineError(`context size must be a positive whole number of tokens (got ${opts.contextSize})`);
+  // Budget accounting happens before anything is mapped, so a budget that cannot work fails fast.
+  const memoryPlan = planMemory({
+    plan,
+    denseBytes: info.bytes.dense,
+    expertBytes: info.bytes.experts,
+    kvBytesPerToken: info.kvBytesPerToken,
+    contextTokens: contextSize,
+    budgetBytes: opts.memoryBudget,
+    budgetSource: opts.memoryBudget !== undefined ? "--memory-budget" : undefined,
+  });
+  plan.expertCacheBytes = memoryPlan.expertCacheBytes;
+  if (opts.expertIo !== undefined) plan.expertIo = opts.expertIo;
   const addon = loadAddon();
   if (opts.onProgress !== undefined) {
     opts.onProgress({ phase: "mapping", done: 0, total: plan.files.length, bytesDone: 0, bytesTotal: info.bytes.total });
@@ -74,5 +95,5 @@ export async function openEngine(dir: string, opts: LoadOptions = {}): Promise<N
     throw new EngineError(`${dir}: ${(err as Error).message}`, { cause: err });
   }
   opts.onProgress?.({ phase: "ready", done: plan.files.length, total: plan.files.length, bytesDone: info.bytes.total, bytesTotal: info.bytes.total });
-  return new NativeEngine(native, info, generation, contextSize);
+  return new NativeEngine(native, info, generation, contextSize, memoryPlan);
 }

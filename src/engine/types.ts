@@ -31,6 +31,7 @@ export interface GenerationStats {
 }
 
 export interface ExpertTelemetry {
+  /** Expert requests served from the cache / that waited for a read (per generation). */
   hits: number;
   misses: number;
   hitRate: number;
@@ -74,7 +75,8 @@ export interface LoadOptions {
   contextSize?: number; // KV-cache capacity in tokens
   backend?: "cpu" | "metal" | "metal-emu";
   cpuMode?: "exact" | "fast";
-  memoryBudget?: number; // bytes
+  memoryBudget?: number; // bytes (default: DEFAULT_BUDGET_FRACTION of physical memory)
+  expertIo?: "pread" | "mmap"; // how the expert cache reads experts that do not fit
   onProgress?: (p: LoadProgress) => void;
 }
 

@@ -2,6 +2,7 @@
 // before anything heavy loads, so bad flags fail fast with exit code 2.
 import { UsageError } from "../../errors.js";
 import { parseSettingValue, type SettingKey, type Settings } from "../../config/settings_schema.js";
+import { parseMemoryBudget } from "../engine/memory_budget_flag.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../../oneshot/run_oneshot.js";
 
 /** What commander hands the action (camelCased flag names). */
@@ -17,6 +18,7 @@ export interface RawAppFlags {
   context?: string;
   threads?: string;
   memoryBudget?: string;
+  expertIo?: string;
   outputFormat?: string;
   showThinking?: boolean;
   allowTools?: string | boolean;
@@ -52,7 +54,7 @@ const FLAG_SETTINGS: [keyof RawAppFlags, SettingKey, string][] = [
   ["maxTokens", "maxTokens", "--max-tokens"],
   ["context", "contextSize", "--context"],
   ["threads", "threads", "--threads"],
-  ["memoryBudget", "memoryBudgetGB", "--memory-budget"],
+  ["expertIo", "expertIo", "--expert-io"],
 ];
 
 export function parseAppFlags(raw: RawAppFlags): AppFlags {
@@ -66,6 +68,9 @@ export function parseAppFlags(raw: RawAppFlags): AppFlags {
       throw new UsageError((err as Error).message);
     }
   }
+  // The flag takes sizes and percentages; the setting (config file, env) stays in GB.
+  const budget = parseMemoryBudget("--memory-budget", raw.memoryBudget);
+  if (budget !== undefined) settings.memoryBudgetGB = budget / 1024 ** 3;
   if (raw.yolo === true) settings.permissionMode = "yolo";
   if (raw.showThinking === true) settings.showThinking = true;
   const format = raw.outputFormat ?? "text";

@@ -28,6 +28,7 @@ export async function openLocalModel(dir: string, settings: Settings, onProgress
     threads: settings.threads,
     backend: settings.backend,
     memoryBudget: settings.memoryBudgetGB !== undefined ? Math.round(settings.memoryBudgetGB * 1024 ** 3) : undefined,
+    expertIo: settings.expertIo,
     onProgress,
   });
   try {

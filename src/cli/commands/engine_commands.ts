@@ -7,7 +7,9 @@ function engineFlags(cmd: Command): Command {
     .requiredOption("-m, --model <dir>", "checkpoint directory (config.json, safetensors shards)")
     .option("-t, --threads <n>", "CPU threads (default: all cores)")
     .option("--cpu-mode <mode>", "exact | fast (default: $K2_CPU_MODE, else exact)")
-    .option("--backend <name>", "cpu | metal | metal-emu (default: $K2_BACKEND, else cpu)");
+    .option("--backend <name>", "cpu | metal | metal-emu (default: $K2_BACKEND, else cpu)")
+    .option("--memory-budget <size>", "memory the engine may hold: bytes, 64G, 512M or 40% of RAM (default: 75% of RAM); experts beyond it stream from disk")
+    .option("--expert-io <mode>", "how streamed experts are read: pread (direct I/O) | mmap (default: pread)");
 }
 
 export function registerEngineCommands(program: Command): void {
@@ -52,6 +54,7 @@ export function registerEngineCommands(program: Command): void {
     .description("architecture summary, parameter and byte counts, memory needed (reads headers only)")
     .requiredOption("-m, --model <dir>", "checkpoint directory")
     .option("-c, --context <n>", "context length for the KV-cache estimate", "32768")
+    .option("--memory-budget <size>", "budget for the memory plan: bytes, 64G, 512M or 40% of RAM (default: 75% of RAM)")
     .option("--json", "print the summary as JSON")
     .action(async (opts) => {
       const { runInfoCommand } = await import("../engine/info_command.js");

@@ -16,6 +16,8 @@ export function registerServeCommand(program: Command): void {
     .option("-t, --threads <n>", "CPU threads (default: all cores)")
     .option("--cpu-mode <mode>", "exact | fast (default: $K2_CPU_MODE, else exact)")
     .option("--backend <name>", "cpu | metal | metal-emu (default: $K2_BACKEND, else cpu)")
+    .option("--memory-budget <size>", "memory the engine may hold: bytes, 64G, 512M or 40% of RAM (default: 75% of RAM)")
+    .option("--expert-io <mode>", "how streamed experts are read: pread | mmap (default: pread)")
     .action(async (opts) => {
       const { runServeCommand } = await import("../../server/run_serve.js");
       await runServeCommand(opts);

@@ -2,12 +2,15 @@
 // naming the flag (exit 2).
 import { UsageError } from "../../errors.js";
 import type { LoadOptions } from "../../engine/types.js";
+import { parseMemoryBudget } from "./memory_budget_flag.js";
 
 export interface CommonEngineFlags {
   model: string;
   threads?: string;
   cpuMode?: string;
   backend?: string;
+  memoryBudget?: string;
+  expertIo?: string;
 }
 
 export function parseIntFlag(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -50,7 +53,7 @@ export function checkIdsInVocab(flag: string, ids: readonly number[], vocabSize:
   if (i >= 0) throw new UsageError(`${flag}: id ${ids[i]} (position ${i}) is outside the model's vocabulary (vocab_size ${vocabSize}, ids 0..${vocabSize - 1})`);
 }
 
-export function loadOptionsFromFlags(f: CommonEngineFlags, contextSize?: number): LoadOptions {
+export function loadOptionsFromFlags(f: CommonEngineFlags, contextSize?: number, env: NodeJS.ProcessEnv = process.env): LoadOptions {
   const opts: LoadOptions = {};
   const threads = parseIntFlag("--threads", f.threads, 1, 1024);
   if (threads !== undefined) opts.threads = threads;
@@ -58,6 +61,12 @@ export function loadOptionsFromFlags(f: CommonEngineFlags, contextSize?: number)
   if (cpuMode !== undefined) opts.cpuMode = cpuMode;
   const backend = parseChoiceFlag("--backend", f.backend, ["cpu", "metal", "metal-emu"] as const);
   if (backend !== undefined) opts.backend = backend;
+  // Flags first, then the environment names the app's settings use (K2_MEMORY_BUDGET_GB is in GB).
+  const envBudget = env.K2_MEMORY_BUDGET_GB ? `${env.K2_MEMORY_BUDGET_GB}G` : undefined;
+  const memoryBudget = parseMemoryBudget(f.memoryBudget !== undefined ? "--memory-budget" : "K2_MEMORY_BUDGET_GB", f.memoryBudget ?? envBudget);
+  if (memoryBudget !== undefined) opts.memoryBudget = memoryBudget;
+  const expertIo = parseChoiceFlag(f.expertIo !== undefined ? "--expert-io" : "K2_EXPERT_IO", f.expertIo ?? (env.K2_EXPERT_IO || undefined), ["pread", "mmap"] as const);
+  if (expertIo !== undefined) opts.expertIo = expertIo;
   if (contextSize !== undefined) opts.contextSize = contextSize;
   return opts;
 }

@@ -79,6 +79,13 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<void> {
           `load ${full.loadMs.toFixed(0)} ms · prefill ${full.prefilledTokens} tok ${full.prefillMs.toFixed(1)} ms (${full.prefillTokPerS.toFixed(1)} tok/s) · ` +
             `decode ${full.generatedTokens} tok ${full.decodeMs.toFixed(1)} ms (${full.decodeTokPerS.toFixed(1)} tok/s) · ${full.finishReason}\n`,
         );
+        const x = full.experts;
+        if (x !== undefined) {
+          process.stderr.write(
+            `experts: ${(x.hitRate * 100).toFixed(1)}% hit (${x.hits}/${x.hits + x.misses}) · read ${(x.bytesRead / 1e6).toFixed(1)} MB at ${x.readGBps.toFixed(2)} GB/s · ` +
+              `stalls ${x.stallMs.toFixed(0)} ms · prefetch precision ${(x.prefetchPrecision * 100).toFixed(0)}% · resident ${(x.residentBytes / 1e6).toFixed(1)} MB\n`,
+          );
+        }
       }
     } finally {
       session.dispose();

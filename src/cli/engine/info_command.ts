@@ -2,11 +2,15 @@
 import { loadCheckpointPlan } from "../../engine/checkpoint/load_checkpoint_plan.js";
 import { weightTraffic } from "../../engine/checkpoint/model_info.js";
 import { parseIntFlag } from "./engine_flags.js";
+import { parseMemoryBudget } from "./memory_budget_flag.js";
+import { formatMemoryPlan, planMemory, type MemoryPlan } from "../../engine/memory_plan.js";
+import { ConfigError } from "../../errors.js";
 import { writeStdout } from "./stdout.js";
 
 export interface InfoFlags {
   model: string;
   context: string;
+  memoryBudget?: string;
   json?: boolean;
 }
 
@@ -18,6 +22,23 @@ export async function runInfoCommand(flags: InfoFlags): Promise<void> {
   const context = parseIntFlag("--context", flags.context, 1, 1 << 30)!;
   const { info, plan, tensors, generation, config } = await loadCheckpointPlan(flags.model, {});
   const traffic = weightTraffic(config, tensors);
+  const budget = parseMemoryBudget("--memory-budget", flags.memoryBudget);
+  // A budget too small is worth showing here, not failing on: info is how one picks a budget.
+  let memoryPlan: MemoryPlan | { error: string };
+  try {
+    memoryPlan = planMemory({
+      plan,
+      denseBytes: info.bytes.dense,
+      expertBytes: info.bytes.experts,
+      kvBytesPerToken: info.kvBytesPerToken,
+      contextTokens: context,
+      budgetBytes: budget,
+      budgetSource: budget !== undefined ? "--memory-budget" : undefined,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    memoryPlan = { error: err.message };
+  }
   const kvBytes = info.kvBytesPerToken * context;
   const memory = {
     // Everything mapped: what a machine with enough RAM holds once every expert has been touched.
@@ -32,6 +53,7 @@ export async function runInfoCommand(flags: InfoFlags): Promise<void> {
     context,
     kvBytes,
     memory,
+    memoryPlan,
     weightBytesPerToken: traffic.perToken,
     generationDefaults: generation,
   };
@@ -55,5 +77,6 @@ export async function runInfoCommand(flags: InfoFlags): Promise<void> {
     `  KV cache: ${info.kvBytesPerToken} B/token · ${fmtBytes(kvBytes)} at ${context} tokens`,
     `  memory: ${fmtBytes(memory.allResident)} with every expert resident · ${fmtBytes(memory.denseResident)} dense + KV when experts stream from disk`,
   ];
+  lines.push(`  plan: ${"error" in memoryPlan ? memoryPlan.error : formatMemoryPlan(memoryPlan)}`);
   await writeStdout(lines.join("\n") + "\n");
 }
