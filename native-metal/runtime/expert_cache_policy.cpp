@@ -27,7 +27,7 @@ std::unique_ptr<EvictionPolicy> make_eviction_policy(EvictionPolicyKind kind, ui
   switch (kind) {
     case EvictionPolicyKind::Lru: return make_lru_policy(n_keys);
     case EvictionPolicyKind::LfuDecay: return make_lfu_decay_policy(n_keys, params.lfu_half_life);
-    case EvictionPolicyKind::FreqRecency: return make_freq_recency_policy(n_keys, params.lfu_half_life, params.mix_window);
+    case EvictionPolicyKind::FreqRecency: return make_freq_recency_policy(n_keys, params.lfu_half_life, params.mix_window, params.mix_window_share);
   }
   throw std::invalid_argument("eviction policy: unknown kind");
 }

@@ -19,7 +19,7 @@ namespace k2 {
 enum class EvictionPolicyKind {
   Lru,          // least recently used
   LfuDecay,     // least frequently used; each access's weight halves every lfu_half_life tokens
-  FreqRecency,  // experts used in the last mix_window tokens are kept; among the others, LFU-decay
+  FreqRecency,  // recently used experts are protected; among the others, lfu
 };
 
 // Parses "lru" | "lfu" | "mix"; throws std::invalid_argument naming the value otherwise.
@@ -31,8 +31,12 @@ struct EvictionPolicyParams {
   // lfu and mix: an access counts 1 now, 1/2 after this many tokens, 1/4 after twice as many...
   // (continuous form of "halve every count periodically"; the order never needs rebuilding).
   double lfu_half_life = 256;
-  // mix: an expert accessed within this many tokens is only evicted when no older one is left.
+  // mix: an expert accessed within this many tokens is only evicted when no older one is left...
   uint32_t mix_window = 4;
+  // ...as long as such recent experts hold at most this share of the resident ones (else the
+  // oldest of them join the frequency-ordered rest): on a small cache a few tokens' experts
+  // would otherwise fill it and mix would degrade to lru.
+  double mix_window_share = 0.5;
 };
 
 class EvictionPolicy {

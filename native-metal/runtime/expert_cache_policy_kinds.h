@@ -27,6 +27,6 @@ class KeyedPolicy : public EvictionPolicy {
 
 std::unique_ptr<EvictionPolicy> make_lru_policy(uint32_t n_keys);
 std::unique_ptr<EvictionPolicy> make_lfu_decay_policy(uint32_t n_keys, double half_life);
-std::unique_ptr<EvictionPolicy> make_freq_recency_policy(uint32_t n_keys, double half_life, uint32_t window);
+std::unique_ptr<EvictionPolicy> make_freq_recency_policy(uint32_t n_keys, double half_life, uint32_t window, double window_share);
 
 }  // namespace k2
