@@ -30,13 +30,13 @@ const char* eviction_policy_name(EvictionPolicyKind kind);
 struct EvictionPolicyParams {
   // lfu and mix: an access counts 1 now, 1/2 after this many tokens, 1/4 after twice as many...
   // (continuous form of "halve every count periodically"; the order never needs rebuilding).
-  double lfu_half_life = 256;
+  double lfu_half_life = 1024;
   // mix: an expert accessed within this many tokens is only evicted when no older one is left...
-  uint32_t mix_window = 4;
+  uint32_t mix_window = 1;
   // ...as long as such recent experts hold at most this share of the resident ones (else the
   // oldest of them join the frequency-ordered rest): on a small cache a few tokens' experts
   // would otherwise fill it and mix would degrade to lru.
-  double mix_window_share = 0.5;
+  double mix_window_share = 0.75;
 };
 
 class EvictionPolicy {

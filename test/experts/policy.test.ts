@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { expertSimAddon, POLICY_NAMES } from "../../src/cli/experts/sim_addon.js";
 
 const addon = expertSimAddon();
-const run = (policy: string, ops: string[], params?: { halfLife?: number; window?: number }, nKeys = 64) =>
+const run = (policy: string, ops: string[], params?: { halfLife?: number; window?: number; windowShare?: number }, nKeys = 64) =>
   addon.runEvictionPolicy(policy, nKeys, ops, params);
 
 /** Miss path as the cache does it: access, then insert. */
@@ -50,15 +50,24 @@ describe("mix", () => {
   it("protects keys used within the window and evicts the least used older one", () => {
     const ops = [...load(1, 2), "access 1", "access 1", "token", "token", "token", ...load(3), "token", "victim"];
     // window 2: 1 and 2 are old (3 tokens ago), 3 is recent; 2 has fewer accesses.
-    expect(run("mix", ops, { window: 2 })).toEqual([2]);
+    expect(run("mix", ops, { window: 2, windowShare: 1 })).toEqual([2]);
   });
   it("falls back to the oldest recent key when every old key is refused", () => {
     const ops = [...load(1), "token", "token", "token", ...load(2, 3), "victim !1"];
-    expect(run("mix", ops, { window: 2 })).toEqual([2]);
+    expect(run("mix", ops, { window: 2, windowShare: 1 })).toEqual([2]);
+  });
+  it("recent keys beyond the window share join the old set, oldest first", () => {
+    // 4 resident, share 0.5: at most 2 recent. 1 and 2 aged out by the cap, not by time.
+    const ops = [...load(1, 2, 3, 4), "access 1", "access 1", "victim"];
+    expect(run("mix", ops, { window: 100, windowShare: 0.5 })).toEqual([2]);
+    // With room for all of them, the oldest recent key goes only because nothing is old.
+    expect(run("mix", ops, { window: 100, windowShare: 1 })).toEqual([2]);
+    expect(run("mix", [...load(1, 2, 3, 4), "access 2", "access 2", "access 1", "victim"], { window: 100, windowShare: 1 })).toEqual([3]);
+    expect(run("mix", [...load(1, 2, 3, 4), "access 2", "access 2", "access 1", "victim"], { window: 100, windowShare: 0.5 })).toEqual([3]);
   });
   it("a key used again leaves the old set", () => {
     const ops = [...load(1, 2), "token", "token", "token", "access 1", "access 1", "victim"];
-    expect(run("mix", ops, { window: 2 })).toEqual([2]);
+    expect(run("mix", ops, { window: 2, windowShare: 1 })).toEqual([2]);
   });
 });
 

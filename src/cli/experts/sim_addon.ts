@@ -9,8 +9,10 @@ export const POLICY_NAMES: readonly PolicyName[] = ["lru", "lfu", "mix"];
 export interface PolicyParams {
   /** lfu and mix: tokens after which an access counts half. */
   halfLife?: number;
-  /** mix: tokens during which a used expert is protected. */
+  /** mix: tokens during which a used expert is protected... */
   window?: number;
+  /** mix: ...up to this share of the resident experts. */
+  windowShare?: number;
 }
 
 export interface SyntheticRouting {
