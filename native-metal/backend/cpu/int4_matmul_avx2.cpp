@@ -36,40 +36,103 @@ inline void f32_block(const float* x, int K, const float* wrow, float* y, int ld
   for (int j = 0; j < T; j++) y[static_cast<size_t>(j) * ldy] = avx2::hsum(acc[j]);
 }
 
+
+// x of one token rearranged into the order the nibbles unpack to (per group of 32: even elements
+// 0..14, odd 1..15, even 16..30, odd 17..31) and 8·Σx per group, which removes the +8 offset of
+// the unsigned nibbles once per group instead of once per weight.
+struct NibbleOrderX {
+  std::vector<float> xp, x8;
+  void prepare(const float* x, int K) {
+    const int G = K / 32;
+    xp.resize(K);
+    x8.resize(G + 8);
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    for (int g = 0; g < G; g++) {
+      const float* xg = x + g * 32;
+      float* o = xp.data() + g * 32;
+      for (int h = 0; h < 2; h++) {
+        // Two vectors of 8 → their even lanes then their odd lanes.
+        const __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(xg + 16 * h), even);
+        const __m256 b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(xg + 16 * h + 8), even);
+        _mm256_storeu_ps(o + 16 * h, _mm256_permute2f128_ps(a, b, 0x20));
+        _mm256_storeu_ps(o + 16 * h + 8, _mm256_permute2f128_ps(a, b, 0x31));
+      }
+      const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(xg), _mm256_loadu_ps(xg + 8)),
+                                     _mm256_add_ps(_mm256_loadu_ps(xg + 16), _mm256_loadu_ps(xg + 24)));
+      x8[g] = 8.0f * avx2::hsum(s);
+    }
+    for (int g = G; g < G + 8; g++) x8[g] = 0;
+  }
+};
+
+// Σ_i q_i·x_i of one group (q = unsigned nibbles): 8 bytes zero-extended to 8 lanes give 8 even
+// elements (low nibbles) and, shifted, 8 odd ones — no byte shuffles, no offset subtraction.
+inline void group_dot(const uint8_t* p, const float* xp, __m256& t, __m256& u) {
+  const __m256i m = _mm256_set1_epi32(0x0F);
+  const __m256i a = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8)));
+  t = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(a, m)), _mm256_loadu_ps(xp));
+  u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(a, 4)), _mm256_loadu_ps(xp + 8));
+  t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(b, m)), _mm256_loadu_ps(xp + 16), t);
+  u = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(b, 4)), _mm256_loadu_ps(xp + 24), u);
+}
+
+// One token (decode): y[r] = Σ_g s_g·(Σ q·x − 8·Σx). Two groups per step into four independent
+// accumulators keep the FMA latency hidden; the row's scales are converted to f32 once so each
+// group's scale is a broadcast load.
+void int4_matvec_f32(const float* x, const Int4Matrix& w, float* y, int r0, int r1) {
+  const int K = w.cols, G = K / 32;
+  thread_local NibbleOrderX prep;
+  thread_local std::vector<float> sf;
+  prep.prepare(x, K);
+  sf.resize(G + 8);
+  const float* xp = prep.xp.data();
+  const float* x8 = prep.x8.data();
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
+    const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
+    __m256 corr = _mm256_setzero_ps();
+    int g = 0;
+    for (; g + 8 <= G; g += 8) {
+      const __m256 sv = avx2::load_bf16(sr + g);
+      _mm256_storeu_ps(sf.data() + g, sv);
+      corr = _mm256_fmadd_ps(sv, _mm256_loadu_ps(x8 + g), corr);
+    }
+    float tail = 0;
+    for (; g < G; g++) {
+      sf[g] = bf16_to_f32(sr[g]);
+      tail += sf[g] * x8[g];
+    }
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    g = 0;
+    for (; g + 2 <= G; g += 2) {
+      __m256 t, u;
+      group_dot(pr + g * 16, xp + g * 32, t, u);
+      const __m256 s0 = _mm256_broadcast_ss(sf.data() + g);
+      a0 = _mm256_fmadd_ps(t, s0, a0);
+      a1 = _mm256_fmadd_ps(u, s0, a1);
+      group_dot(pr + (g + 1) * 16, xp + (g + 1) * 32, t, u);
+      const __m256 s1 = _mm256_broadcast_ss(sf.data() + g + 1);
+      a2 = _mm256_fmadd_ps(t, s1, a2);
+      a3 = _mm256_fmadd_ps(u, s1, a3);
+    }
+    if (g < G) {
+      __m256 t, u;
+      group_dot(pr + g * 16, xp + g * 32, t, u);
+      const __m256 s0 = _mm256_broadcast_ss(sf.data() + g);
+      a0 = _mm256_fmadd_ps(t, s0, a0);
+      a1 = _mm256_fmadd_ps(u, s0, a1);
+    }
+    y[r] = avx2::hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) - avx2::hsum(corr) - tail;
+  }
+}
+
 }  // namespace
 
 void int4_rows_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
   const int K = w.cols, G = K / 32;
   if (n == 1) {
-    // Per group: Σ (q-8)·x over 32 inputs as one vector, then one FMA with the group's scale,
-    // picked out of a vector of 8 scales.
-    const __m128i m = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
-    for (int r = r0; r < r1; r++) {
-      const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
-      const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
-      __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-      auto group = [&](int g, __m256 s) {
-        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + g * 16));
-        const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, m), eight);
-        const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), m), eight);
-        const __m128i e0 = _mm_unpacklo_epi8(lo, hi), e1 = _mm_unpackhi_epi8(lo, hi);
-        const float* xg = x + g * 32;
-        __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(e0)), _mm256_loadu_ps(xg));
-        __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(e0, 8))), _mm256_loadu_ps(xg + 8));
-        t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(e1)), _mm256_loadu_ps(xg + 16), t);
-        u = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(e1, 8))), _mm256_loadu_ps(xg + 24), u);
-        acc0 = _mm256_fmadd_ps(t, s, acc0);
-        acc1 = _mm256_fmadd_ps(u, s, acc1);
-      };
-      int g = 0;
-      for (; g + 8 <= G; g += 8) {
-        const __m256 sv = avx2::load_bf16(sr + g);
-#pragma GCC unroll 8
-        for (int i = 0; i < 8; i++) group(g + i, _mm256_permutevar8x32_ps(sv, _mm256_set1_epi32(i)));
-      }
-      for (; g < G; g++) group(g, _mm256_set1_ps(bf16_to_f32(sr[g])));
-      y[r] = avx2::hsum(_mm256_add_ps(acc0, acc1));
-    }
+    int4_matvec_f32(x, w, y, r0, r1);
     return;
   }
   // Several token rows: dequantize each weight row once into L1, then reuse it for every token.
@@ -200,8 +263,60 @@ void quantize_q16_avx2(const float* x, int n, int cols, Q16Rows& out, int row0) 
   }
 }
 
+namespace {
+
+// One token (decode), int16 activations: as q16_block<1> but with the combined weight ×
+// activation scales of the row precomputed, so each group's scale is a broadcast load, and two
+// groups per step into independent accumulators, so the loop is not bound by FMA latency.
+void int4_q16_matvec(const Q16Rows& x, const Int4Matrix& w, float* y, int r0, int r1) {
+  const int K = w.cols, G = K / 32;
+  thread_local std::vector<float> sc;
+  sc.resize(G + 8);
+  const __m256i m = _mm256_set1_epi8(0x0F), zero = _mm256_setzero_si256();
+  const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+  const int16_t* q = x.qs;
+  auto dot = [&](const uint8_t* p, const int16_t* qg) {
+    const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    const __m256i u = _mm256_and_si256(_mm256_srlv_epi32(v, shift), m);
+    const __m256i lo = _mm256_unpacklo_epi8(u, zero), hi = _mm256_unpackhi_epi8(u, zero);
+    return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg))),
+                                               _mm256_madd_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + 16)))));
+  };
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
+    const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
+    __m256 corr = _mm256_setzero_ps();
+    int g = 0;
+    for (; g + 8 <= G; g += 8) {
+      const __m256 sw = avx2::load_bf16(sr + g);
+      _mm256_storeu_ps(sc.data() + g, _mm256_mul_ps(sw, _mm256_loadu_ps(x.d + g)));
+      corr = _mm256_fmadd_ps(sw, _mm256_loadu_ps(x.dsum8 + g), corr);
+    }
+    float tail = 0;
+    for (; g < G; g++) {
+      const float s = bf16_to_f32(sr[g]);
+      sc[g] = s * x.d[g];
+      tail += s * x.dsum8[g];
+    }
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    g = 0;
+    for (; g + 2 <= G; g += 2) {
+      a0 = _mm256_fmadd_ps(dot(pr + g * 16, q + g * 32), _mm256_broadcast_ss(sc.data() + g), a0);
+      a1 = _mm256_fmadd_ps(dot(pr + (g + 1) * 16, q + (g + 1) * 32), _mm256_broadcast_ss(sc.data() + g + 1), a1);
+    }
+    if (g < G) a0 = _mm256_fmadd_ps(dot(pr + g * 16, q + g * 32), _mm256_broadcast_ss(sc.data() + g), a0);
+    y[r] = avx2::hsum(_mm256_add_ps(a0, a1)) - avx2::hsum(corr) - tail;
+  }
+}
+
+}  // namespace
+
 void int4_q16_rows_avx2(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1) {
   const int K = w.cols, G = K / 32;
+  if (n == 1) {
+    int4_q16_matvec(x, w, y, r0, r1);
+    return;
+  }
   for (int r = r0; r < r1; r++) {
     const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
     const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
