@@ -166,6 +166,12 @@ void ExpertCache::read_tensor(int s, int t, ExpertTensorLoc loc, uint8_t* region
   }
 }
 
+bool ExpertCache::unheld_loading() const {
+  for (const Slot& slot : slots_)
+    if (slot.state == State::Loading && slot.refs == 0) return true;
+  return false;
+}
+
 void ExpertCache::on_token() {
   policy_->on_token();
   tokens_++;
@@ -241,6 +247,11 @@ void ExpertCache::acquire(int layer, const int32_t* ids, int n, const ExpertWeig
     } else {
       if (it != where_.end()) evict(it->second);  // a failed read: try again
       s = take_slot(false);
+      // Every other slot may be mid-read (prefetches): wait for one to land, then it is evictable.
+      while (s < 0 && unheld_loading()) {
+        cv_.wait(lock);
+        s = take_slot(false);
+      }
       if (s < 0) {
         undo();
         throw std::runtime_error("expert cache: no slot for expert " + std::to_string(ids[i]) + " of layer " + std::to_string(layer) +

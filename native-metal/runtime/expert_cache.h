@@ -87,6 +87,9 @@ class ExpertCache : public ExpertProvider {
   // prefetch) holding another prefetched expert. Caller holds mu_.
   int take_slot(bool for_prefetch);
   void evict(int slot);
+  // Some slot is being read for nobody in particular (a prefetch, or a failed acquire's): it will
+  // become evictable. Caller holds mu_.
+  bool unheld_loading() const;
   // Marks the slot Loading for key and queues its six reads. Caller holds mu_.
   void start_load(int slot, uint32_t key);
   void read_tensor(int slot, int tensor, ExpertTensorLoc loc, uint8_t* region, uint32_t key);

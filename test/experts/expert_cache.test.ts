@@ -84,6 +84,17 @@ describe("expert cache", () => {
     expect(c.stats().bytesRead).toBe(2 * expertBytes);
   });
 
+  it("a demand that finds every slot mid-prefetch waits for a read to land and evicts that guess", () => {
+    const c = probe(4, { ioDelayMs: 80 });
+    c.prefetch(1, [0, 1, 2, 3]);
+    const got = c.acquire(1, [8, 9, 10, 11]);
+    [8, 9, 10, 11].forEach((e, i) => expectExpertBytes(plan, 1, e, got[i]!));
+    c.release(1);
+    expect(c.stats().prefetchIssued).toBe(4);
+    expect(c.stats().prefetchUsed).toBe(0);
+    expect(c.stats().residentBytes).toBe(4 * expertBytes);
+  });
+
   it("never holds more experts than its slots; evicted experts are read again", () => {
     const c = probe(5);
     for (let round = 0; round < 2; round++)
