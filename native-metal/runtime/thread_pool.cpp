@@ -29,7 +29,11 @@ inline uint64_t word(uint32_t gen, int64_t chunks) { return (static_cast<uint64_
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
-  for (int i = 1; i < n_threads_; i++) workers_.emplace_back([this, i] { worker_loop(i); });
+  // Workers count generations from the one at construction, not from whenever their thread gets
+  // to run: a worker starting after the destructor's stop generation (an engine whose load failed
+  // is destroyed at once) would otherwise wait for yet another one, and join() would hang.
+  const uint32_t start = gen_of(counter_.load());
+  for (int i = 1; i < n_threads_; i++) workers_.emplace_back([this, i, start] { worker_loop(i, start); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -66,8 +70,7 @@ void ThreadPool::work(uint32_t gen, int thread_index) {
   }
 }
 
-void ThreadPool::worker_loop(int index) {
-  uint32_t seen = gen_of(counter_.load());
+void ThreadPool::worker_loop(int index, uint32_t seen) {
   for (;;) {
     auto spin_until = std::chrono::steady_clock::now() + kSpin;
     int spins = 0;

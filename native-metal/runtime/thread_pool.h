@@ -37,7 +37,7 @@ class ThreadPool {
   void run(const std::function<void(int)>& fn);
 
  private:
-  void worker_loop(int index);
+  void worker_loop(int index, uint32_t seen);
   // Claims and runs chunks of generation `gen` until none are left.
   void work(uint32_t gen, int thread_index);
 

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { UsageError } from "../errors.js";
+import { CheckpointError, UsageError } from "../errors.js";
 
 export function huggingFaceHubDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
@@ -37,4 +37,38 @@ export function locateModel(configured: string | undefined, env: NodeJS.ProcessE
     `no model: pass --model DIR, set K2_MODEL, or run \`k2 config set model DIR\`; none found in ${hub} ` +
       `(download one with \`huggingface-cli download moonshotai/Kimi-K2-Thinking\`)`,
   );
+}
+
+/**
+ * A model named on the command line or in `/model`: a folder path (absolute, relative to `cwd`, or
+ * `~/…`), else a name matched against the Hugging Face cache's Kimi-K2 snapshots
+ * (`Kimi-K2-Thinking`, `moonshotai/Kimi-K2-Thinking`; newest snapshot of the repo).
+ */
+export function resolveModelArgument(arg: string, cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const text = arg.trim();
+  const home = env.HOME !== undefined && env.HOME !== "" ? env.HOME : os.homedir();
+  const expanded = text === "~" ? home : text.startsWith("~/") ? path.join(home, text.slice(2)) : text;
+  const asPath = path.resolve(cwd, expanded);
+  const looksLikePath = expanded.startsWith("/") || expanded.startsWith(".") || text.startsWith("~") || existsSync(asPath);
+  if (looksLikePath) return asPath;
+  const hub = huggingFaceHubDir(env);
+  const wanted = text.toLowerCase().replace(/\//g, "--");
+  const match = findHubSnapshots(hub).find((dir) => {
+    const repo = path.basename(path.dirname(path.dirname(dir))).toLowerCase(); // models--moonshotai--kimi-k2-thinking
+    return repo === `models--${wanted}` || repo.endsWith(`--${wanted}`);
+  });
+  if (match === undefined) throw new UsageError(`model "${text}": no such folder, and no Hugging Face snapshot of that name in ${hub}`);
+  return match;
+}
+
+/** Checks that `dir` is a checkpoint folder before anything loads it; `from` says where the path came from. */
+export function checkModelFolder(dir: string, from?: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new CheckpointError(dir, `model folder does not exist${from !== undefined ? ` (from ${from})` : ""}`);
+  }
+  if (!isDir) throw new CheckpointError(dir, "not a folder (pass the checkpoint directory)");
+  if (!existsSync(path.join(dir, "config.json"))) throw new CheckpointError(dir, "not a K2 checkpoint: no config.json");
 }

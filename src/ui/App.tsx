@@ -6,6 +6,8 @@ import { Box, Static, Text, useApp, useInput, useStdout, type Key } from "ink";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { AgentEvent, PermissionMode } from "../agent/events.js";
 import type { AnsiStyle } from "./ansi_style.js";
+import type { LoadProgress } from "../engine/types.js";
+import { loadDetail, loadFraction } from "./components/LoadProgress.js";
 import { PERMISSION_CHOICES, PermissionPrompt } from "./components/PermissionPrompt.js";
 import { PromptInput } from "./components/PromptInput.js";
 import { SlashPalette } from "./components/SlashPalette.js";
@@ -66,6 +68,9 @@ export function ChatApp(props: ChatAppProps) {
   const [permissionIndex, setPermissionIndex] = useState(0);
   const [hint, setHint] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** A running slash-command task (loading a model): its label and progress. */
+  const [task, setTask] = useState<{ label: string; progress?: LoadProgress } | null>(null);
+  const taskRef = useRef(false);
 
   const queue = useRef<AgentEvent[]>([]);
   const arrivals = useRef<number[]>([]);
@@ -207,6 +212,26 @@ export function ChatApp(props: ChatAppProps) {
         consume((signal) => driverRef.current.compact(focus, signal));
       },
       exit: quit,
+      get busy() {
+        return abort.current !== null || taskRef.current;
+      },
+      runTask(label, work) {
+        taskRef.current = true;
+        setTask({ label });
+        let last = 0;
+        void work((progress) => {
+          // The loader reports thousands of times a second; a few repaints show the movement.
+          const now = Date.now();
+          if (now - last < FLUSH_MS * 2 && progress.phase !== "ready") return;
+          last = now;
+          setTask({ label, progress });
+        })
+          .catch((err: unknown) => notice(`${label}: ${err instanceof Error ? err.message : String(err)}`, "error"))
+          .finally(() => {
+            taskRef.current = false;
+            setTask(null);
+          });
+      },
       commands: SLASH_COMMANDS,
     }),
     [services, notice, stdout, consume, quit],
@@ -229,6 +254,10 @@ export function ChatApp(props: ChatAppProps) {
       }
       if (slash !== null && "unknown" in slash && !text.includes("\n")) {
         notice(`unknown command /${slash.unknown} (type /help)`, "warn");
+        return;
+      }
+      if (taskRef.current) {
+        setHint("wait until the model has loaded");
         return;
       }
       if (abort.current !== null) {
@@ -440,7 +469,7 @@ export function ChatApp(props: ChatAppProps) {
   const statusRows = statusLines({ modelName: driver.model.name, contextWindow: driver.model.contextWindow, telemetry: transcript.telemetry, mode, cwd: props.cwd, branch: props.branch, width }).length;
   const permissionRows = transcript.permission !== undefined ? 7 + (transcript.permission.diff ? Math.min(9, transcript.permission.diff.split("\n").length + 1) : 0) : 0;
   const inputRows = transcript.permission !== undefined ? 0 : 2 + input.text.split("\n").reduce((n, line) => n + rowsOf(`› ${line} `, width - 4), 0);
-  const footerRows = 1 + inputRows + permissionRows + palette.length + openTodos + (hint !== null ? 1 : 0) + statusRows;
+  const footerRows = 1 + (task !== null ? 1 : 0) + inputRows + permissionRows + palette.length + openTodos + (hint !== null ? 1 : 0) + statusRows;
   const liveBudget = Math.max(3, rows - footerRows - 3);
   const liveLines = transcript.live.flatMap((item) => itemLines(item, { ...lineOpts, showThinking: showThinking || expandLive }));
   const telemetry = transcript.telemetry;
@@ -453,6 +482,11 @@ export function ChatApp(props: ChatAppProps) {
       {liveLines.length > 0 ? <Text>{tailToRows(liveLines, liveBudget, width, style).join("\n")}</Text> : null}
       <TodoList items={transcript.todos} />
       {busy && transcript.permission === undefined ? <Text dimColor>{"  working… (esc to cancel)"}</Text> : null}
+      {task !== null ? (
+        <Text dimColor>
+          {`  ${task.label}… ${Math.round(loadFraction(task.progress) * 100)}% ${loadDetail(task.progress)}`}
+        </Text>
+      ) : null}
       {transcript.permission !== undefined ? (
         <PermissionPrompt request={transcript.permission} selected={permissionIndex} style={style} maxDiffLines={8} />
       ) : (

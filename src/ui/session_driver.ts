@@ -2,6 +2,7 @@
 // scripted fakes. `Agent` (src/agent/agent.ts) satisfies it structurally.
 import type { AgentEvent, PermissionDecision, PermissionMode, TodoItem } from "../agent/events.js";
 import type { ChatMessage } from "../chat/messages.js";
+import type { LoadProgress } from "../engine/types.js";
 
 export interface SessionDriver {
   readonly model: { readonly name: string; readonly contextWindow: number };
@@ -34,6 +35,12 @@ export interface AppServices {
   engineStats(): string[];
   /** One-line description of the loaded model for /model. */
   describeModel(): string[];
+  /**
+   * Loads another checkpoint (a folder path or a Hugging Face cache name) in place of the current
+   * one and starts a new conversation on it; the previous model stays loaded if this fails.
+   * Absent when the app cannot switch (e.g. connected to an endpoint).
+   */
+  switchModel?(target: string, onProgress: (p: LoadProgress) => void): Promise<SessionDriver>;
   /** The /init prompt, when the agent offers one. */
   initPrompt?: string;
 }

@@ -1,15 +1,14 @@
 // The default command: decides between the interactive TUI and a one-shot, validates everything
 // cheap first (flags, settings, stdin, session ids, model folder) so bad input fails in
 // milliseconds with one line, then loads the model.
-import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { VERSION } from "../version.js";
 import { findSession, latestSession } from "../../agent/session/session_store.js";
 import { sessionsDir } from "../../config/config_paths.js";
-import { locateModel } from "../../config/model_locator.js";
+import { checkModelFolder, locateModel } from "../../config/model_locator.js";
 import { resolveSettings, type ResolvedSettings } from "../../config/resolve_settings.js";
 import type { LoadProgress } from "../../engine/types.js";
-import { CheckpointError, InterruptedError, UsageError } from "../../errors.js";
+import { InterruptedError, UsageError } from "../../errors.js";
 import { composePrompt, runOneShot } from "../../oneshot/run_oneshot.js";
 import { colorAllowed } from "../../ui/ansi_style.js";
 import { parseAppFlags, type AppFlags, type RawAppFlags } from "./app_flags.js";
@@ -62,14 +61,7 @@ export async function runApp(raw: RawAppFlags): Promise<void> {
 function chooseTarget(flags: AppFlags, settings: ResolvedSettings): AppTarget {
   if (flags.endpoint !== undefined) return { kind: "remote", where: flags.endpoint };
   const dir = locateModel(settings.values.model);
-  let isDir = false;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    throw new CheckpointError(dir, `model folder does not exist${settings.sources.model !== undefined ? ` (from ${describeSource(settings.sources.model)})` : ""}`);
-  }
-  if (!isDir) throw new CheckpointError(dir, "not a folder (pass the checkpoint directory)");
-  if (!existsSync(`${dir}/config.json`)) throw new CheckpointError(dir, "not a K2 checkpoint: no config.json");
+  checkModelFolder(dir, settings.sources.model !== undefined ? describeSource(settings.sources.model) : undefined);
   return { kind: "local", where: dir };
 }
 

@@ -46,6 +46,8 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
     instance.unmount();
     throw err;
   }
+  // /model swaps the loaded model: whatever is in the slot at exit is what gets disposed.
+  let slot: import("./session_services.js").ModelSlot | undefined;
   try {
     const [{ ChatApp }, { AgentFactory, createAppServices }] = await chatModules;
     const options = factoryOptions(flags, settings, opened, true);
@@ -66,7 +68,8 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
       }
     } else agent = factory.create();
     const holder = { current: new RecordingDriver(agent) };
-    const services = createAppServices(factory, options, holder);
+    slot = { factory, options };
+    const services = createAppServices(slot, holder);
     if (flags.resume === true) {
       const sessions = services.listSessions().slice(0, 10);
       notices.push(sessions.length === 0 ? "no saved sessions in this folder" : ["pick a session with /resume ID:", ...sessions.map((s) => `  ${s.id}  ${s.title}`)].join("\n"));
@@ -91,7 +94,7 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
     );
     await instance.waitUntilExit();
   } finally {
-    disposeOpened(opened);
+    disposeOpened(slot?.options.opened ?? opened);
   }
 }
 

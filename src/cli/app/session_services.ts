@@ -10,11 +10,13 @@ import type { ResolvedSettings } from "../../config/resolve_settings.js";
 import { SettingsFile } from "../../config/settings_file.js";
 import { sessionsDir } from "../../config/config_paths.js";
 import { SETTING_KEYS } from "../../config/settings_schema.js";
-import type { SamplingOptions } from "../../engine/types.js";
+import type { LoadProgress, SamplingOptions } from "../../engine/types.js";
+import { checkModelFolder, resolveModelArgument } from "../../config/model_locator.js";
 import { formatBytes, formatSeconds } from "../../ui/format_units.js";
 import type { AppServices, SessionDriver } from "../../ui/session_driver.js";
 import { engineStatsLines } from "./engine_stats.js";
-import type { OpenedModel } from "./open_chat_model.js";
+import { openLocalModel, type OpenedModel } from "./open_chat_model.js";
+import { disposeOpened } from "./run_app.js";
 import { RecordingDriver } from "./recording_driver.js";
 
 export interface AgentFactoryOptions {
@@ -82,32 +84,39 @@ export function transcriptMarkdown(messages: readonly ChatMessage[]): string {
   return parts.join("\n\n") + "\n";
 }
 
-/** Services over one loaded model; `holder.current` follows /clear and /resume. */
-export function createAppServices(factory: AgentFactory, o: AgentFactoryOptions, holder: { current: RecordingDriver }): AppServices {
-  return {
-    listSessions: () => listSessions(factory.sessionsDir, { cwd: o.cwd }),
-    resumeSession: (id) => (holder.current = new RecordingDriver(factory.resume(id))),
-    newSession: () => (holder.current = new RecordingDriver(factory.create())),
+/** The loaded model and the factory over it; /model replaces both. */
+export interface ModelSlot {
+  factory: AgentFactory;
+  options: AgentFactoryOptions;
+}
+
+/** Services over the loaded model; `holder.current` follows /clear, /resume and /model. */
+export function createAppServices(slot: ModelSlot, holder: { current: RecordingDriver }): AppServices {
+  const services: AppServices = {
+    listSessions: () => listSessions(slot.factory.sessionsDir, { cwd: slot.options.cwd }),
+    resumeSession: (id) => (holder.current = new RecordingDriver(slot.factory.resume(id))),
+    newSession: () => (holder.current = new RecordingDriver(slot.factory.create())),
     saveTranscript(driver: SessionDriver, file?: string) {
-      const target = path.resolve(o.cwd, file ?? `k2-conversation-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}.md`);
+      const target = path.resolve(slot.options.cwd, file ?? `k2-conversation-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}.md`);
       const tmp = `${target}.${process.pid}.tmp`;
       writeFileSync(tmp, transcriptMarkdown(driver.messages), "utf8");
       renameSync(tmp, target);
       return target;
     },
     describeSettings() {
-      const s = o.settings;
+      const s = slot.options.settings;
       return [
         `config file: ${s.configFile}`,
         ...SETTING_KEYS.filter((k) => s.values[k] !== undefined).map((k) => `  ${k} = ${String(s.values[k])}  (${s.sources[k]})`),
       ];
     },
     setSetting(key, value) {
-      const stored = new SettingsFile(o.settings.paths).set(key, value);
-      return `${key} = ${String(stored)} saved to ${o.settings.configFile} (takes effect next start)`;
+      const stored = new SettingsFile(slot.options.settings.paths).set(key, value);
+      return `${key} = ${String(stored)} saved to ${slot.options.settings.configFile} (takes effect next start)`;
     },
-    engineStats: () => engineStatsLines(o.opened, holder.current),
+    engineStats: () => engineStatsLines(slot.options.opened, holder.current),
     describeModel() {
+      const o = slot.options;
       const e = o.opened.engine;
       const lines = [`model: ${o.opened.model.name}${o.opened.dir !== undefined ? ` (${o.opened.dir})` : ""}`, `context window: ${o.opened.model.contextWindow} tokens`];
       if (e !== undefined) {
@@ -117,9 +126,30 @@ export function createAppServices(factory: AgentFactory, o: AgentFactoryOptions,
           `weights ${formatBytes(i.bytes.total)} · backend ${e.details.backend} · loaded in ${formatSeconds(o.opened.loadMs)}`,
         );
       }
-      lines.push("switch models with `k2 --model DIR` or `k2 config set model DIR`");
+      lines.push(
+        e !== undefined
+          ? "switch with /model DIR or /model NAME (a Hugging Face cache snapshot); make it the default with `k2 config set model DIR`"
+          : "served by an endpoint: start k2 with --model DIR to use a local checkpoint",
+      );
       return lines;
     },
     initPrompt: INIT_PROMPT,
   };
+  // Only a local engine can be swapped; a remote endpoint names its own model.
+  if (slot.options.opened.engine !== undefined) services.switchModel = (target, onProgress) => switchModel(slot, holder, target, onProgress);
+  return services;
+}
+
+async function switchModel(slot: ModelSlot, holder: { current: RecordingDriver }, target: string, onProgress: (p: LoadProgress) => void): Promise<SessionDriver> {
+  const o = slot.options;
+  const dir = resolveModelArgument(target, o.cwd);
+  checkModelFolder(dir, "/model");
+  // Load first: if the new checkpoint fails, the current model keeps working.
+  const opened = await openLocalModel(dir, o.settings.values, onProgress);
+  const previous = o.opened;
+  slot.options = { ...o, opened };
+  slot.factory = new AgentFactory(slot.options);
+  holder.current = new RecordingDriver(slot.factory.create());
+  disposeOpened(previous);
+  return holder.current;
 }

@@ -1,4 +1,5 @@
 // A slash command: one file each under src/ui/slash/, listed in the palette with its description.
+import type { LoadProgress } from "../../engine/types.js";
 import type { AppServices, SessionDriver } from "../session_driver.js";
 
 export interface SlashContext {
@@ -17,6 +18,13 @@ export interface SlashContext {
   /** Runs /compact. */
   compact(focus?: string): void;
   exit(): void;
+  /** A turn, compaction or task is running. */
+  readonly busy: boolean;
+  /**
+   * Runs a long task (loading a model) with a live status line; prompts wait until it ends.
+   * `work` reports loader progress; an error becomes an error notice.
+   */
+  runTask(label: string, work: (onProgress: (p: LoadProgress) => void) => Promise<void>): void;
   /** The registered commands (for /help). */
   readonly commands: readonly SlashCommand[];
 }
