@@ -18,6 +18,7 @@ EngineCore::EngineCore(const LoadPlan& plan) {
     o.io_threads = plan.expert_io_threads;
     auto cache = std::make_unique<ExpertCache>(build_expert_layout(plan), *backend, o);
     expert_cache = cache.get();
+    weights->drop_resident_pages();
     experts = std::move(cache);
   } else {
     experts = std::make_unique<MappedExpertProvider>(*weights);

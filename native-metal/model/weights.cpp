@@ -171,6 +171,11 @@ Weights::~Weights() {
     if (f->size()) backend_.unregister_host_memory(f->data());
 }
 
+void Weights::drop_resident_pages() const {
+  for (auto& f : files_)
+    if (f->size()) ::madvise(const_cast<uint8_t*>(f->data()), f->size(), MADV_DONTNEED);
+}
+
 uint64_t Weights::mapped_bytes() const {
   uint64_t n = 0;
   for (auto& f : files_) n += f->size();

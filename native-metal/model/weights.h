@@ -56,6 +56,10 @@ class Weights {
   std::vector<LayerWeights> layers;
 
   uint64_t mapped_bytes() const;
+  // Unmaps every resident page of the shards from this process (they fault back in from the page
+  // cache on next use). With an expert cache, loading touched a page of every expert's shape
+  // tensor and the kernel mapped the pages around it: those must not count against the budget.
+  void drop_resident_pages() const;
 
  private:
   const uint8_t* tensor(const LoadPlan& plan, const std::string& name, DType dtype, std::vector<int64_t> shape,

@@ -145,9 +145,11 @@ const uint8_t* ShardReader::read_mmap(const Shard& s, uint64_t offset, uint64_t 
   if (offset + nbytes > size || offset + nbytes > s.map_size)
     throw ExpertIoError(s.path, offset, nbytes, short_read(size > offset ? size - offset : 0, nbytes, s.buffered_fd));
   std::memcpy(region + head, s.map + offset, nbytes);
-  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  const uint64_t first = offset / page * page;
-  const uint64_t last = (offset + nbytes + page - 1) / page * page;
+  // The fault handler maps up to 64 KiB of cached pages around each fault ("fault-around"), so
+  // unmap the whole 64 KiB-aligned window, or neighbours of the tensor stay resident.
+  const uint64_t window = 64 * 1024;
+  const uint64_t first = offset / window * window;
+  const uint64_t last = (offset + nbytes + window - 1) / window * window;
   ::madvise(const_cast<uint8_t*>(s.map) + first, std::min<uint64_t>(last, s.map_size) - first, MADV_DONTNEED);
 #if !defined(__APPLE__)
   ::posix_fadvise(s.buffered_fd, static_cast<off_t>(offset), static_cast<off_t>(nbytes), POSIX_FADV_DONTNEED);
