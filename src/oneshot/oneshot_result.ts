@@ -1,7 +1,7 @@
 // What a one-shot turn produced, gathered from AgentEvents: the `--output-format json` object and
 // the exit code of every format.
 import type { AgentEvent } from "../agent/events.js";
-import type { GenerationStats } from "../engine/types.js";
+import type { ExpertTelemetry, GenerationStats } from "../engine/types.js";
 
 export interface OneShotToolCall {
   id: string;
@@ -22,6 +22,8 @@ export interface OneShotStats {
   contextTokens: number;
   contextWindow: number;
   expertHitRate?: number;
+  /** Expert cache over all steps (when experts stream from disk): counters summed, rates over the sums. */
+  experts?: ExpertTelemetry;
 }
 
 export interface OneShotResult {
@@ -98,7 +100,10 @@ export class OneShotCollector {
     st.decodeTokPerS = this.decodeMs > 0 ? (1000 * this.decoded) / this.decodeMs : 0;
     st.contextTokens = contextTokens;
     st.contextWindow = contextWindow;
-    if (s.experts !== undefined) st.expertHitRate = s.experts.hitRate;
+    if (s.experts !== undefined) {
+      st.experts = addExpertTelemetry(st.experts, s.experts);
+      st.expertHitRate = st.experts.hitRate;
+    }
   }
 
   finish(): OneShotResult {
@@ -107,6 +112,26 @@ export class OneShotCollector {
     this.result.answer = last !== undefined ? (this.stepContent.get(last) ?? "").trim() : "";
     return this.result;
   }
+}
+
+/** Running total of steps' expert telemetry; resident bytes and prefetch precision are the latest step's. */
+function addExpertTelemetry(acc: ExpertTelemetry | undefined, x: ExpertTelemetry): ExpertTelemetry {
+  if (acc === undefined) return { ...x };
+  const hits = acc.hits + x.hits;
+  const misses = acc.misses + x.misses;
+  const bytesRead = acc.bytesRead + x.bytesRead;
+  // Read seconds of each step, recovered from its bytes and rate, so the total rate is bytes / time.
+  const seconds = (acc.readGBps > 0 ? acc.bytesRead / (acc.readGBps * 1e9) : 0) + (x.readGBps > 0 ? x.bytesRead / (x.readGBps * 1e9) : 0);
+  return {
+    hits,
+    misses,
+    hitRate: hits + misses > 0 ? hits / (hits + misses) : 1,
+    bytesRead,
+    readGBps: seconds > 0 ? bytesRead / seconds / 1e9 : 0,
+    stallMs: acc.stallMs + x.stallMs,
+    prefetchPrecision: x.prefetchPrecision,
+    residentBytes: x.residentBytes,
+  };
 }
 
 /** 0 ok, 1 runtime error, 130 interrupted. */
