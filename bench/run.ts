@@ -10,6 +10,7 @@ const SUITES: Record<string, Suite> = {
   agent: () => import("./agent_bench.js"),
   memory: () => import("./memory_bandwidth_bench.js"),
   engine: () => import("./engine_bench.js"),
+  experts: () => import("./expert_bench.js"),
   server: () => import("./server_bench.js"),
   startup: () => import("./startup_bench.js"),
 };
