@@ -35,7 +35,7 @@ struct LoadPlan {
   std::string expert_io = "pread";     // pread | mmap
   std::string expert_policy = "mix";   // lru | lfu | mix
   bool expert_prefetch = true;
-  int expert_io_threads = 8;
+  int expert_io_threads = 16;
 };
 
 }  // namespace k2

@@ -116,36 +116,54 @@ void ExpertCache::start_load(int s, uint32_t key) {
   slot.pinned = false;
   slot.prefetched = false;
   slot.error.clear();
-  slot.pending = kExpertTensors;
   where_[key] = s;
   policy_->on_insert(key);
   if (in_flight_++ == 0) busy_since_ = now_s();
   const auto& locs = layout_.locs[key];
+  // Checkpoints sort tensors by name, so an expert's six tensors usually sit together in one
+  // shard (with only its small shape tensors between them): then one read loads the whole expert.
+  uint64_t lo = locs[0].offset, hi = locs[0].offset + locs[0].nbytes;
+  bool one_file = true;
+  for (const ExpertTensorLoc& t : locs) {
+    lo = std::min(lo, t.offset);
+    hi = std::max(hi, t.offset + t.nbytes);
+    one_file = one_file && t.file == locs[0].file;
+  }
+  if (one_file && io_region_bytes(hi - lo) <= slot_bytes_) {
+    slot.pending = 1;
+    io_->submit([this, s, key, file = locs[0].file, lo, n = hi - lo] { read_job({s, key, file, lo, n, slot_mem(s), 0, kExpertTensors}); });
+    return;
+  }
+  slot.pending = kExpertTensors;
   for (int t = 0; t < kExpertTensors; t++) {
     const ExpertTensorLoc loc = locs[t];
     uint8_t* region = slot.mem + region_offset_[t];
-    io_->submit([this, s, t, loc, region, key] { read_tensor(s, t, loc, region, key); });
+    io_->submit([this, s, key, loc, region, t] { read_job({s, key, loc.file, loc.offset, loc.nbytes, region, t, 1}); });
   }
 }
 
-void ExpertCache::read_tensor(int s, int t, ExpertTensorLoc loc, uint8_t* region, uint32_t key) {
+void ExpertCache::read_job(const ReadJob& j) {
   if (opts_.io_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(opts_.io_delay_ms));
   const uint8_t* data = nullptr;
   std::string error;
   try {
-    data = reader_.read(loc.file, loc.offset, loc.nbytes, region);
+    data = reader_.read(j.file, j.offset, j.nbytes, j.region);
   } catch (const std::exception& e) {
     error = e.what();
   }
   std::lock_guard<std::mutex> lock(mu_);
-  Slot& slot = slots_[s];
+  Slot& slot = slots_[j.slot];
   if (data) {
-    Int4Matrix& m = t < 2 ? slot.w.gate : t < 4 ? slot.w.up : slot.w.down;
-    if (t % 2 == 0)
-      m.packed = reinterpret_cast<const uint32_t*>(data);
-    else
-      m.scales = reinterpret_cast<const uint16_t*>(data);
-    stats_.layers[key_layer(key)].bytes_read += loc.nbytes;
+    const auto& locs = layout_.locs[j.key];
+    for (int t = j.first; t < j.first + j.count; t++) {
+      Int4Matrix& m = t < 2 ? slot.w.gate : t < 4 ? slot.w.up : slot.w.down;
+      const uint8_t* p = data + (locs[t].offset - j.offset);
+      if (t % 2 == 0)
+        m.packed = reinterpret_cast<const uint32_t*>(p);
+      else
+        m.scales = reinterpret_cast<const uint16_t*>(p);
+    }
+    stats_.layers[key_layer(j.key)].bytes_read += j.nbytes;
   } else if (slot.error.empty()) {
     slot.error = error;
   }

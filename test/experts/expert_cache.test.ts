@@ -28,6 +28,25 @@ function shardBytes(plan: NativeLoadPlan, name: string): Buffer {
   }
 }
 
+const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The reads that load one expert, by the cache's rule: the whole expert in one read when its six
+ * tensors are in one shard and their span fits a slot (checkpoints sort tensor names, so an
+ * expert's tensors are usually adjacent), else one read per tensor.
+ */
+function readsOf(plan: NativeLoadPlan, layer: number, expert: number): { offset: number; nbytes: number }[] {
+  const ts = TENSORS.map((t) => plan.tensors[`model.layers.${layer}.mlp.experts.${expert}.${t}`]!);
+  const lo = Math.min(...ts.map((t) => t.offset));
+  const hi = Math.max(...ts.map((t) => t.offset + t.nbytes));
+  const region = Math.ceil((hi - lo) / 4096) * 4096 + 4096;
+  if (ts.every((t) => t.file === ts[0]!.file) && region <= expertSlotBytes(plan)) return [{ offset: lo, nbytes: hi - lo }];
+  return ts.map((t) => ({ offset: t.offset, nbytes: t.nbytes }));
+}
+
+const readBytesOf = (plan: NativeLoadPlan, layer: number, experts: number[]) =>
+  experts.reduce((n, e) => n + readsOf(plan, layer, e).reduce((m, r) => m + r.nbytes, 0), 0);
+
 function expectExpertBytes(plan: NativeLoadPlan, layer: number, expert: number, got: Buffer[]) {
   TENSORS.forEach((t, i) => expect(got[i]!.equals(shardBytes(plan, `model.layers.${layer}.mlp.experts.${expert}.${t}`)), `${layer}.${expert} ${t}`).toBe(true));
 }
@@ -57,12 +76,13 @@ describe("expert cache", () => {
       }
       const first = c.stats();
       expect(first.misses).toBe(32);
-      expect(first.bytesRead).toBe(32 * expertBytes);
+      const all = Array.from({ length: 16 }, (_, e) => e);
+      expect(first.bytesRead).toBe(readBytesOf(plan, 1, all) + readBytesOf(plan, 2, all));
       expect(first.residentBytes).toBe(32 * expertBytes);
       c.acquire(1, [3, 7]);
       c.release(1);
       expect(c.stats().hits).toBe(2);
-      expect(c.stats().bytesRead).toBe(32 * expertBytes);
+      expect(c.stats().bytesRead).toBe(first.bytesRead);
     });
   }
 
@@ -81,7 +101,7 @@ describe("expert cache", () => {
     const got9 = c.acquire(2, [9]);
     expectExpertBytes(plan, 2, 9, got9[0]!);
     c.release(2);
-    expect(c.stats().bytesRead).toBe(2 * expertBytes);
+    expect(c.stats().bytesRead).toBe(readBytesOf(plan, 2, [5, 9]));
   });
 
   it("a demand that finds every slot mid-prefetch waits for a read to land and evicts that guess", () => {
@@ -107,7 +127,7 @@ describe("expert cache", () => {
     for (let e = 0; e < 16; e++) if (c.isResident(1, e)) resident++;
     expect(resident).toBe(5);
     expect(c.stats().misses).toBe(32);
-    expect(c.stats().bytesRead).toBe(32 * expertBytes);
+    expect(c.stats().bytesRead).toBe(2 * readBytesOf(plan, 1, Array.from({ length: 16 }, (_, e) => e)));
   });
 
   it("refuses to hand out more experts at once than it has slots, naming the numbers", () => {
@@ -170,8 +190,11 @@ describe("expert cache", () => {
         expectExpertBytes(p, 1, 14, c.acquire(1, [14])[0]!);
         c.release(1);
         truncateSync(shard, victim.offset + 100);
+        // The read that covers the cut tensor (the whole expert, or the tensor alone).
+        const read = readsOf(p, 1, 15).find((r) => r.offset <= victim.offset && victim.offset < r.offset + r.nbytes)!;
+        const got = victim.offset + 100 - read.offset;
         expect(() => c.acquire(1, [15])).toThrow(
-          new RegExp(`expert read failed: ${shard.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} at offset ${victim.offset} \\(\\+${victim.nbytes} bytes\\): short read: got 100 of ${victim.nbytes} bytes; the file is now ${victim.offset + 100} bytes`),
+          new RegExp(`expert read failed: ${escape(shard)} at offset ${read.offset} \\(\\+${read.nbytes} bytes\\): short read: got ${got} of ${read.nbytes} bytes; the file is now ${victim.offset + 100} bytes`),
         );
         expect(c.isResident(1, 15)).toBe(false);
         // Again: the failed slot is not served as if it were loaded.
