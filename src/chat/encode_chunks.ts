@@ -4,12 +4,12 @@
 // such inputs, so we make the same cuts to give the same ids. Lengths count code points, and
 // "whitespace" is Python's str.isspace(), as in the reference.
 
-export const MAX_ENCODE_CHARS = 400_000;
-export const MAX_RUN_CHARS = 25_000;
+const MAX_ENCODE_CHARS = 400_000;
+const MAX_RUN_CHARS = 25_000;
 
 // Python str.isspace(): Unicode White_Space plus the separators U+001C..U+001F, minus nothing JS
 // needs; JS's \s differs (it has U+FEFF, lacks U+001C..U+001F), hence the explicit set.
-export function isPySpace(cp: number): boolean {
+function isPySpace(cp: number): boolean {
   return (
     (cp >= 0x09 && cp <= 0x0d) ||
     (cp >= 0x1c && cp <= 0x20) ||
@@ -43,10 +43,26 @@ export function splitForEncoding(text: string): string[] {
 export function chunkCuts(text: string): number[] {
   // Fast path: a string this short (in UTF-16 units, ≥ code points) cannot trigger either cut.
   if (text.length <= MAX_RUN_CHARS) return [];
+  return chunkCutsFrom(text, CHUNK_START).cuts;
+}
+
+/** Where the chunking of a string stands after a prefix of it: code points in the current chunk, and the current run. */
+export interface ChunkState {
+  readonly chunkCps: number;
+  readonly runLen: number;
+  readonly runIsSpace: boolean;
+}
+
+export const CHUNK_START: ChunkState = { chunkCps: 0, runLen: 0, runIsSpace: false };
+
+/**
+ * The cuts chunkCuts() would place inside `text` when it continues a longer string whose
+ * chunking so far is `state` (offsets relative to `text`), and the state after it. Chaining pieces
+ * this way gives exactly the cuts of their concatenation.
+ */
+export function chunkCutsFrom(text: string, state: ChunkState): { cuts: number[]; state: ChunkState } {
   const cuts: number[] = [];
-  let runLen = 0;
-  let runIsSpace = false;
-  let chunkCps = 0;
+  let { runLen, runIsSpace, chunkCps } = state;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     // A low surrogate continues the code point its high surrogate started (never whitespace).
@@ -66,9 +82,9 @@ export function chunkCuts(text: string): number[] {
       runLen = 1;
     }
   }
-  return cuts;
+  return { cuts, state: { chunkCps, runLen, runIsSpace } };
 }
 
-export function isHighSurrogate(c: number): boolean {
+function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
 }

@@ -1,37 +1,28 @@
 // Prompt ids for a growing conversation in time proportional to what was appended. An agent step
 // re-sends the whole history; rendering and tokenizing all of it every step made step 300 of a
-// tool chain cost ~100 ms (the Jinja renderer alone ~70–190 ms). When the template renders as the
+// tool chain cost ~100 ms (the Jinja renderer alone ~70–240 ms). When the template renders as the
 // built-in K2 renderer (the official K2 Thinking template does), each message renders on its own,
-// bounded by special tokens on both sides, so its ids never depend on its neighbours and are
-// computed once per message.
+// bounded by special tokens on both sides, so its ids are computed once and reused.
 //
-// Exactness: the result equals encodePrompt() on the same input. Two things could break message
-// independence and are handled: (1) the template keeps reasoning only after the newest final answer,
-// so a message's ids are cached together with that flag; (2) Kimi's long-input cuts (a chunk every
-// 400k code points, a cut in any 25k-long run of same-class characters) are placed over the whole
-// prompt, so per-message run summaries are combined and, if any cut would happen, the prompt is
-// encoded whole instead. Messages must not be mutated after they have been encoded (the agent's
-// transcript is append-only); a changed message must be a new object.
-import { BuiltinK2Template, rendersAsBuiltinK2, type ChatTemplate, type TemplateInput } from "./chat_template.js";
+// Exactness: the result equals encodePrompt() on the same input. Two things tie a message to what
+// precedes it, and both are part of its cache entry: (1) the template keeps reasoning only after
+// the newest final answer (a flag per message); (2) Kimi's long-input cuts (a new chunk every 400k
+// code points, a cut in any run of 25k same-class characters) are placed over the whole prompt, so
+// a message's ids depend on the chunking state it starts in, which encode_chunks.ts carries from
+// piece to piece. An appended message never changes the state of the messages before it. Messages
+// must not be mutated once encoded (the agent's transcript is append-only): a changed message must
+// be a new object.
+import { rendersAsBuiltinK2, type ChatTemplate, type TemplateInput } from "./chat_template.js";
 import { K2_GENERATION_PROMPT, lastFinalAnswer, renderK2Header, renderK2Message } from "./builtin_k2_template.js";
-import { isHighSurrogate, isPySpace, MAX_ENCODE_CHARS, MAX_RUN_CHARS } from "./encode_chunks.js";
+import { CHUNK_START, chunkCutsFrom, type ChunkState } from "./encode_chunks.js";
 import { encodePrompt, escaperFor } from "./prompt_encoder.js";
 import { deepSortKeys } from "./python_json.js";
-import type { K2Tokenizer } from "./tokenizer.js";
-
-/** Runs of whitespace / non-whitespace code points at the ends of a piece of prompt text. */
-interface RunSummary {
-  codePoints: number;
-  firstSpace: boolean;
-  firstRun: number;
-  lastSpace: boolean;
-  lastRun: number;
-  longestRun: number;
-}
+import type { K2Tokenizer, PromptSegment } from "./tokenizer.js";
 
 interface EncodedPiece {
   ids: number[];
-  runs: RunSummary;
+  start: ChunkState;
+  end: ChunkState;
 }
 
 interface MessageEntry extends EncodedPiece {
@@ -47,7 +38,6 @@ export class IncrementalPromptEncoder {
   private readonly byMessage = new WeakMap<object, MessageEntry>();
   private readonly byText = new Map<string, EncodedPiece>();
   private header: { tools: readonly unknown[] | undefined; firstIsSystem: boolean; piece: EncodedPiece } | undefined;
-  private generation: EncodedPiece | undefined;
   /** How the last encode() went, for tests and the agent benchmark. */
   lastEncode: { messagesEncoded: number; whole: boolean } = { messagesEncoded: 0, whole: false };
 
@@ -65,30 +55,28 @@ export class IncrementalPromptEncoder {
     }
     const messages = input.messages;
     const lastAnswer = lastFinalAnswer(messages);
-    const pieces: EncodedPiece[] = [this.headerPiece(input.tools, messages[0])];
+    const header = this.headerPiece(input.tools, messages[0]);
+    const out = header.ids.slice();
+    let state = header.end;
     let encoded = 0;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
       const keepReasoning = i > lastAnswer;
-      const cached = m !== null && typeof m === "object" ? this.byMessage.get(m) : undefined;
-      if (cached !== undefined && cached.keepReasoning === keepReasoning) {
-        pieces.push(cached);
-        continue;
+      const key = m !== null && typeof m === "object" ? m : undefined;
+      let piece: EncodedPiece | undefined = key !== undefined ? this.byMessage.get(key) : undefined;
+      if (piece === undefined || (piece as MessageEntry).keepReasoning !== keepReasoning || !sameState(piece.start, state)) {
+        encoded++;
+        piece = this.encodeText(renderK2Message(escaperFor(this.tokenizer).escapeDeep(m), keepReasoning), state);
+        if (key !== undefined) this.byMessage.set(key, { ...piece, keepReasoning });
       }
-      encoded++;
-      const piece = this.encodeText(renderK2Message(escaperFor(this.tokenizer).escapeDeep(m), keepReasoning));
-      if (m !== null && typeof m === "object") this.byMessage.set(m, { ...piece, keepReasoning });
-      pieces.push(piece);
+      for (let j = 0; j < piece.ids.length; j++) out.push(piece.ids[j]!);
+      state = piece.end;
     }
-    if (input.addGenerationPrompt) pieces.push((this.generation ??= this.encodeText(K2_GENERATION_PROMPT)));
-    if (wouldCut(pieces)) {
-      // Kimi's cuts fall inside some message: only the whole prompt gives the reference ids.
-      this.lastEncode = { messagesEncoded: messages.length, whole: true };
-      return encodePrompt(this.tokenizer, this.template instanceof BuiltinK2Template ? this.template : new BuiltinK2Template(), input);
+    if (input.addGenerationPrompt) {
+      const gen = this.encodeText(K2_GENERATION_PROMPT, state).ids;
+      for (let j = 0; j < gen.length; j++) out.push(gen[j]!);
     }
     this.lastEncode = { messagesEncoded: encoded, whole: false };
-    const out: number[] = [];
-    for (const p of pieces) for (let i = 0; i < p.ids.length; i++) out.push(p.ids[i]!);
     return out;
   }
 
@@ -98,66 +86,58 @@ export class IncrementalPromptEncoder {
     if (h !== undefined && h.tools === tools && h.firstIsSystem === firstIsSystem) return h.piece;
     const escaped = tools !== undefined ? escaperFor(this.tokenizer).escapeDeep(tools) : undefined;
     const text = renderK2Header(escaped !== undefined ? deepSortKeys(escaped) : undefined, firstIsSystem ? first : undefined);
-    const piece = this.encodeText(text);
+    const piece = this.encodeText(text, CHUNK_START);
     this.header = { tools, firstIsSystem, piece };
     return piece;
   }
 
-  /** Escaped template output (markup specials are the only special-token text) → ids + run summary. */
-  private encodeText(rendered: string): EncodedPiece {
+  /** Escaped template output starting in chunking state `start` → its ids and the state after it. */
+  private encodeText(rendered: string, start: ChunkState): EncodedPiece {
     const hit = this.byText.get(rendered);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined && sameState(hit.start, start)) return hit;
     const escaper = escaperFor(this.tokenizer);
     const segments = this.tokenizer.splitSpecials(rendered).map((seg) => ("text" in seg ? { text: escaper.unescape(seg.text) } : seg));
-    const ids = this.tokenizer.encodeSegments(segments);
     const plain = segments.map((s) => ("text" in s ? s.text : this.tokenizer.specialName(s.special)!)).join("");
-    const piece = { ids, runs: summarizeRuns(plain) };
+    const { cuts, state: end } = chunkCutsFrom(plain, start);
+    const ids = cuts.length === 0 ? this.tokenizer.encodeSegments(segments) : this.encodeWithCuts(segments, cuts);
+    const piece = { ids, start, end };
     if (this.byText.size >= TEXT_CACHE_ENTRIES) this.byText.clear();
     this.byText.set(rendered, piece);
     return piece;
   }
+
+  /**
+   * Ids of `segments` when the whole prompt's chunking cuts them at `cuts` (offsets in their joined
+   * text): text between two specials or cuts is encoded as one piece, as encodeSegments does over
+   * the whole prompt; a cut inside a special's name changes nothing. Each piece is shorter than
+   * both limits, so encoding it alone places no further cut.
+   */
+  private encodeWithCuts(segments: readonly PromptSegment[], cuts: readonly number[]): number[] {
+    const out: number[] = [];
+    const piece = (text: string) => {
+      if (text !== "") out.push(...this.tokenizer.encodeSegments([{ text }]));
+    };
+    let pos = 0;
+    let ci = 0;
+    for (const seg of segments) {
+      if (!("text" in seg)) {
+        out.push(seg.special);
+        pos += this.tokenizer.specialName(seg.special)!.length;
+        continue;
+      }
+      while (ci < cuts.length && cuts[ci]! <= pos) ci++;
+      let from = 0;
+      for (; ci < cuts.length && cuts[ci]! < pos + seg.text.length; ci++) {
+        piece(seg.text.slice(from, cuts[ci]! - pos));
+        from = cuts[ci]! - pos;
+      }
+      piece(seg.text.slice(from));
+      pos += seg.text.length;
+    }
+    return out;
+  }
 }
 
-/** The runs of `text` as encode_chunks.ts counts them: code points, Python's str.isspace(). */
-function summarizeRuns(text: string): RunSummary {
-  const s: RunSummary = { codePoints: 0, firstSpace: false, firstRun: 0, lastSpace: false, lastRun: 0, longestRun: 0 };
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xdc00 && c <= 0xdfff && i > 0 && isHighSurrogate(text.charCodeAt(i - 1))) continue;
-    const space = isPySpace(c);
-    if (s.codePoints === 0 || space !== s.lastSpace) {
-      s.lastSpace = space;
-      s.lastRun = 1;
-    } else s.lastRun++;
-    s.codePoints++;
-    // Still inside the first run.
-    if (s.codePoints === s.lastRun) {
-      s.firstSpace = space;
-      s.firstRun = s.lastRun;
-    }
-    if (s.lastRun > s.longestRun) s.longestRun = s.lastRun;
-  }
-  return s;
-}
-
-/** Whether chunkCuts() of the concatenated pieces would place any cut. */
-function wouldCut(pieces: readonly EncodedPiece[]): boolean {
-  let codePoints = 0;
-  let runSpace = false;
-  let run = 0;
-  for (const { runs } of pieces) {
-    if (runs.codePoints === 0) continue;
-    codePoints += runs.codePoints;
-    if (runs.longestRun > MAX_RUN_CHARS) return true;
-    const joined = run > 0 && runSpace === runs.firstSpace ? run + runs.firstRun : runs.firstRun;
-    if (joined > MAX_RUN_CHARS) return true;
-    if (runs.firstRun === runs.codePoints) {
-      run = joined;
-      runSpace = runs.firstSpace;
-    } else {
-      run = runs.lastRun;
-      runSpace = runs.lastSpace;
-    }
-  }
-  return codePoints > MAX_ENCODE_CHARS;
+function sameState(a: ChunkState, b: ChunkState): boolean {
+  return a.chunkCps === b.chunkCps && a.runLen === b.runLen && a.runIsSpace === b.runIsSpace;
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BuiltinK2Template, JinjaChatTemplate, loadChatTemplate, rendersAsBuiltinK2 } from "../../src/chat/chat_template.js";
+import { chunkCuts } from "../../src/chat/encode_chunks.js";
 import { IncrementalPromptEncoder } from "../../src/chat/incremental_prompt_encoder.js";
 import type { ChatMessage, ToolSchema } from "../../src/chat/messages.js";
 import { encodePrompt } from "../../src/chat/prompt_encoder.js";
@@ -103,7 +104,7 @@ describe("incremental prompt encoding", () => {
     expect(ids).toEqual(encodePrompt(tok, jinja, { messages: [{ role: "system", content: "S" }, ...history], addGenerationPrompt: true }));
   });
 
-  it("encodes the whole prompt when Kimi's long-run cut would fall across messages", () => {
+  it("places Kimi's long-run cut where the whole prompt has it, across a message boundary", () => {
     // 13,000 digits end one message and start the next: with the markup between them that is one
     // run of over 25,000 non-space characters, so the reference cuts it inside the second message.
     const encoder = new IncrementalPromptEncoder(tok, jinja);
@@ -114,8 +115,31 @@ describe("incremental prompt encoding", () => {
     ];
     const input = { messages, addGenerationPrompt: true };
     const ids = encoder.encode(input);
-    expect(encoder.lastEncode.whole).toBe(true);
     expect(ids).toEqual(encodePrompt(tok, jinja, input));
+    // The cut really is in play: the rendered prompt has one, and neither message alone does.
+    expect(chunkCuts(jinja.render(input))).toHaveLength(1);
+    for (const m of messages) expect(chunkCuts(jinja.render({ messages: [m], addGenerationPrompt: false }))).toEqual([]);
+    messages.push({ role: "user", content: "next" });
+    expect(encoder.encode(input)).toEqual(encodePrompt(tok, jinja, input));
+    expect(encoder.lastEncode).toEqual({ messagesEncoded: 1, whole: false });
+  });
+
+  it("stays exact and incremental past 400,000 characters, where Kimi starts a new chunk", () => {
+    const encoder = new IncrementalPromptEncoder(tok, jinja);
+    const messages: ChatMessage[] = [{ role: "system", content: "k2" }, { role: "user", content: "read the logs" }];
+    const line = (i: number) => `${i} request served in ${i % 97} ms by worker ${i % 7}\n`;
+    for (let i = 0; i < 6; i++) {
+      const id = `functions.read_file:${i}`;
+      messages.push({ role: "assistant", content: "", tool_calls: [{ id, type: "function", function: { name: "read_file", arguments: `{"path": "log${i}"}` } }] });
+      let text = "";
+      for (let j = 0; text.length < 90_000; j++) text += line(i * 10_000 + j);
+      messages.push({ role: "tool", tool_call_id: id, content: text });
+      encoder.encode({ messages, addGenerationPrompt: true });
+      if (i > 0) expect(encoder.lastEncode).toEqual({ messagesEncoded: 2, whole: false });
+    }
+    const input = { messages, addGenerationPrompt: true };
+    expect(encoder.encode(input)).toEqual(encodePrompt(tok, jinja, input));
+    expect(chunkCuts(jinja.render(input)).length).toBeGreaterThan(0);
   });
 
   it("stays incremental below the cut limits (24,000-digit tool result)", () => {
