@@ -1,6 +1,6 @@
 // generate(): prefill + sample/decode loop on a native thread, streaming each token to JS through
-// a ThreadSafeFunction so the event loop never blocks. Cancellation is checked before every
-// decode step, so it takes effect within one token.
+// a ThreadSafeFunction so the event loop never blocks. Cancellation is checked between prefill
+// chunks and before every decode step, so it takes effect within one token (or one chunk).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -88,9 +88,19 @@ void run(GenContext* c) {
   try {
     const Clock::time_point t0 = Clock::now();
     std::vector<float> logits;
-    s.forward(c->ids.data(), static_cast<int>(c->ids.size()), LogitsMode::last, &logits, false);
-    done->prefilled = static_cast<int>(c->ids.size());
+    // Prefill chunk by chunk (the model's own boundaries, so the logits are the same as in one
+    // call) so that a cancel during a long prompt lands after at most one chunk. The cache keeps
+    // the chunks already done; the session's tokens say which.
+    const int n_prompt = static_cast<int>(c->ids.size());
+    const int chunk = s.engine->model->max_chunk();
+    for (int at = 0; at < n_prompt; at += chunk) {
+      if (c->cancel->load()) break;
+      const int m = std::min(chunk, n_prompt - at);
+      s.forward(c->ids.data() + at, m, at + m == n_prompt ? LogitsMode::last : LogitsMode::none, &logits, false);
+      done->prefilled = at + m;
+    }
     done->prefill_ms = ms_since(t0);
+    const bool prefilled = done->prefilled == n_prompt;
     const int vocab = s.engine->model->config().vocab_size;
     Sampler sampler(c->params);
     std::vector<int32_t> history;
@@ -99,8 +109,8 @@ void run(GenContext* c) {
       history = s.tokens;
     }
     Clock::time_point first;
-    done->finish = "length";
-    for (int i = 0; i < c->max_tokens; i++) {
+    done->finish = prefilled ? "length" : "cancelled";
+    for (int i = 0; prefilled && i < c->max_tokens; i++) {
       if (c->cancel->load()) {
         done->finish = "cancelled";
         break;

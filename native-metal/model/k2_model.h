@@ -25,6 +25,8 @@ class K2Model {
   K2Model& operator=(const K2Model&) = delete;
 
   const ModelConfig& config() const { return c_; }
+  // Tokens pushed through the layers together; forward() splits longer inputs at these boundaries.
+  int max_chunk() const { return max_chunk_; }
   std::unique_ptr<KvCache> new_cache(int capacity);
 
   // Appends ids[0..n) at positions cache.length().. and advances the cache. Logits go to `logits`

@@ -105,6 +105,25 @@ describe("engine session", () => {
     roomy.dispose();
   });
 
+  it("a cancel during a long prefill stops at a chunk boundary; the next turn reuses what was prefilled", async () => {
+    const roomy = await openEngine(DIR, { threads: 2, contextSize: 4200 });
+    const s = roomy.createSession();
+    const long = Array.from({ length: 4096 }, (_, i) => (i * 7919) % 1280);
+    const ac = new AbortController();
+    ac.abort(); // lands as the native thread starts: before the first chunk or right after it
+    const cut = await collect(s.generate(long, { temperature: 0, maxTokens: 4, stopIds: [] }, ac.signal));
+    expect(cut.stats.finishReason).toBe("cancelled");
+    expect(cut.ids).toEqual([]);
+    expect(cut.stats.prefilledTokens).toBeLessThan(long.length);
+    expect(cut.stats.prefilledTokens % 512).toBe(0);
+    expect(s.tokens).toEqual(long.slice(0, cut.stats.prefilledTokens));
+    const rest = await collect(s.generate(long, { temperature: 0, maxTokens: 2, stopIds: [] }));
+    expect(rest.stats.reusedTokens).toBe(cut.stats.prefilledTokens);
+    expect(rest.ids).toHaveLength(2);
+    s.dispose();
+    roomy.dispose();
+  });
+
   it("a consumer that breaks early leaves the session usable", async () => {
     const s = engine.createSession();
     for await (const ev of s.generate(PROMPT, { temperature: 0, maxTokens: 100, stopIds: [] })) {
