@@ -75,7 +75,7 @@ export function ChatApp(props: ChatAppProps) {
   const queue = useRef<AgentEvent[]>([]);
   const arrivals = useRef<number[]>([]);
   const abort = useRef<AbortController | null>(null);
-  const queuedPrompt = useRef<string | null>(null);
+  const queuedPrompt = useRef<{ text: string; shownAs: string } | null>(null);
   const lastCtrlC = useRef(0);
   const historyIndex = useRef(-1);
   const draft = useRef("");
@@ -145,14 +145,14 @@ export function ChatApp(props: ChatAppProps) {
           }
           const next = queuedPrompt.current;
           queuedPrompt.current = null;
-          if (next !== null) setTimeout(() => submitRef.current(next), 0);
+          if (next !== null) setTimeout(() => sendTurnRef.current(next.text, next.shownAs), 0);
         }
       })();
     },
     [flushEvents],
   );
 
-  const submitRef = useRef<(text: string) => void>(() => {});
+  const sendTurnRef = useRef<(text: string, shownAs: string) => void>(() => {});
   const exitAfterTurn = useRef(false);
   const exitNowRef = useRef<() => void>(() => {});
 
@@ -205,8 +205,8 @@ export function ChatApp(props: ChatAppProps) {
         setShowThinking(next);
         return next;
       },
-      submit(text) {
-        submitRef.current(text);
+      submit(text, shownAs) {
+        sendTurnRef.current(text, shownAs ?? text);
       },
       compact(focus) {
         consume((signal) => driverRef.current.compact(focus, signal));
@@ -256,21 +256,29 @@ export function ChatApp(props: ChatAppProps) {
         notice(`unknown command /${slash.unknown} (type /help)`, "warn");
         return;
       }
+      sendTurnRef.current(text, text);
+    },
+    [history, slashContext, notice],
+  );
+
+  /** Starts a turn with `text` (shown in the transcript as `shownAs`), or queues it behind the running one. */
+  const sendTurn = useCallback(
+    (text: string, shownAs: string) => {
       if (taskRef.current) {
         setHint("wait until the model has loaded");
         return;
       }
       if (abort.current !== null) {
-        queuedPrompt.current = text;
+        queuedPrompt.current = { text, shownAs };
         setHint("queued: sends when the current turn ends");
         return;
       }
-      setTranscript((t) => addUserMessage(t, text));
+      setTranscript((t) => addUserMessage(t, shownAs));
       consume((signal) => driverRef.current.run(text, signal));
     },
-    [history, slashContext, notice, consume],
+    [consume],
   );
-  submitRef.current = submit;
+  sendTurnRef.current = sendTurn;
 
 
   const inputRef = useRef(input);

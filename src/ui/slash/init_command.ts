@@ -8,6 +8,7 @@ export const initCommand: SlashCommand = {
       ctx.notice("/init is not available with this agent", "warn");
       return;
     }
-    ctx.submit(ctx.services.initPrompt);
+    // The transcript shows the command; the model gets the full instructions.
+    ctx.submit(ctx.services.initPrompt, "/init · analyze this repository and write AGENTS.md");
   },
 };

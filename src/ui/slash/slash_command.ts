@@ -13,8 +13,8 @@ export interface SlashContext {
   replaceDriver(driver: SessionDriver): void;
   /** Shows or hides reasoning; returns the new setting. */
   toggleThinking(): boolean;
-  /** Sends `text` to the agent as a user turn (used by /init). */
-  submit(text: string): void;
+  /** Sends `text` to the agent as a user turn, shown in the transcript as `shownAs` (used by /init). */
+  submit(text: string, shownAs?: string): void;
   /** Runs /compact. */
   compact(focus?: string): void;
   exit(): void;
