@@ -75,6 +75,8 @@ export function ChatApp(props: ChatAppProps) {
   const queue = useRef<AgentEvent[]>([]);
   const arrivals = useRef<number[]>([]);
   const abort = useRef<AbortController | null>(null);
+  /** Set by Esc: the turn already shows as cancelled; what the stream still delivers is not shown. */
+  const dropEvents = useRef(false);
   const queuedPrompt = useRef<{ text: string; shownAs: string } | null>(null);
   const lastCtrlC = useRef(0);
   const historyIndex = useRef(-1);
@@ -117,12 +119,14 @@ export function ChatApp(props: ChatAppProps) {
     (stream: (signal: AbortSignal) => AsyncIterable<AgentEvent>) => {
       const controller = new AbortController();
       abort.current = controller;
+      dropEvents.current = false;
       setBusy(true);
       setExpandLive(false);
       const timer = setInterval(flushEvents, FLUSH_MS);
       void (async () => {
         try {
           for await (const ev of stream(controller.signal)) {
+            if (dropEvents.current) continue;
             queue.current.push(ev);
             arrivals.current.push(Date.now());
             if (ev.type === "permission_request") {
@@ -132,8 +136,10 @@ export function ChatApp(props: ChatAppProps) {
             }
           }
         } catch (err) {
-          queue.current.push({ type: "error", message: err instanceof Error ? err.message : String(err), recoverable: true }, { type: "turn_end", reason: "error" });
-          arrivals.current.push(Date.now(), Date.now());
+          if (!dropEvents.current) {
+            queue.current.push({ type: "error", message: err instanceof Error ? err.message : String(err), recoverable: true }, { type: "turn_end", reason: "error" });
+            arrivals.current.push(Date.now(), Date.now());
+          }
         } finally {
           clearInterval(timer);
           flushEvents();
@@ -159,8 +165,13 @@ export function ChatApp(props: ChatAppProps) {
   const cancel = useCallback(() => {
     if (abort.current !== null && !abort.current.signal.aborted) {
       abort.current.abort();
-      // Show the stop now; the turn_end from the agent follows.
+      // Show the stop now. The engine stops at its next token or prefill chunk, which on a large
+      // model can take a while; the turn stays busy until it has (a prompt typed meanwhile is
+      // queued), but nothing it still emits is shown.
+      queue.current.push({ type: "turn_end", reason: "cancelled" });
+      arrivals.current.push(Date.now());
       flushEvents();
+      dropEvents.current = true;
     }
   }, [flushEvents]);
 
@@ -489,7 +500,7 @@ export function ChatApp(props: ChatAppProps) {
       </Static>
       {liveLines.length > 0 ? <Text>{tailToRows(liveLines, liveBudget, width, style).join("\n")}</Text> : null}
       <TodoList items={transcript.todos} />
-      {busy && transcript.permission === undefined ? <Text dimColor>{"  working… (esc to cancel)"}</Text> : null}
+      {busy && transcript.permission === undefined ? <Text dimColor>{abort.current?.signal.aborted === true ? "  stopping…" : "  working… (esc to cancel)"}</Text> : null}
       {task !== null ? (
         <Text dimColor>
           {`  ${task.label}… ${Math.round(loadFraction(task.progress) * 100)}% ${loadDetail(task.progress)}`}

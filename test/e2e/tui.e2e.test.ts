@@ -61,6 +61,8 @@ describe("k2 interactive (tmux)", () => {
       cancelled = after.split(`story ${attempt}`)[1]?.includes("cancelled") ?? false;
     }
     expect(cancelled).toBe(true);
+    // The turn shows as cancelled at once; "stopping…" stays until the engine has stopped.
+    await tmux.waitFor((s) => !s.includes("stopping…"), "the engine to stop", 30_000);
     // Nothing streams after the stop.
     const settled = tmux.screen();
     await new Promise((r) => setTimeout(r, 1500));
