@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, render } from "ink-testing-library";
 import { LoadingScreen } from "../../src/ui/LoadingScreen.js";
+import { memoryLine } from "../../src/ui/components/LoadProgress.js";
 import { InputHistory } from "../../src/ui/input_history.js";
 import type { LoadProgress } from "../../src/engine/types.js";
 import { until } from "./fake_driver.js";
@@ -13,11 +14,13 @@ afterEach(() => cleanup());
 describe("LoadingScreen", () => {
   it("shows the model, the memory estimate and a bar that moves through the loader's phases", async () => {
     let push: ((p: LoadProgress) => void) | undefined;
-    const memory = { weightsBytes: 594 * 1024 ** 3, kvBytes: 4 * 1024 ** 3, contextTokens: 32768, budgetBytes: 64 * 1024 ** 3 };
+    const memory = { weightsBytes: 594 * 1024 ** 3, kvBytes: 4 * 1024 ** 3, contextTokens: 32768, budgetBytes: 96 * 1024 ** 3, budgetSource: "default budget, 75% of RAM" };
     const app = render(<LoadingScreen modelName="Kimi-K2-Thinking" subscribe={(cb) => (push = cb)} memory={memory} />);
     const frame = () => app.lastFrame() ?? "";
     expect(frame()).toContain("Loading Kimi-K2-Thinking");
-    expect(frame().replace(/\s+/g, " ")).toContain("memory: weights 594.0 GB memory-mapped (resident as used) + KV cache up to 4.0 GB (33k tokens) · budget 64.0 GB");
+    expect(frame().replace(/\s+/g, " ")).toContain(
+      "memory: at most 96.0 GB (default budget, 75% of RAM): dense weights + KV cache up to 4.0 GB (33k tokens) + an expert cache; the other experts of the 594.0 GB of weights are read from disk when needed",
+    );
     expect(frame()).toContain("0% starting");
     push!({ phase: "headers", done: 0, total: 1 });
     await until(() => frame().includes("0% reading config and shard index"), frame);
@@ -28,6 +31,12 @@ describe("LoadingScreen", () => {
     push!({ phase: "mapping", done: 0, total: 62, bytesDone: 0, bytesTotal: 594 * 1024 ** 3 });
     await until(() => frame().includes("85% mapping 62 shards · 594.0 GB"), frame);
     expect(frame()).toMatch(/█+░+ 85%/);
+  });
+
+  it("a checkpoint that fits its budget is memory-mapped whole", () => {
+    expect(memoryLine({ weightsBytes: 5 * 1024 ** 2, kvBytes: 30 * 1024 ** 2, contextTokens: 32768, budgetBytes: 18 * 1024 ** 3, budgetSource: "default budget, 75% of RAM" })).toBe(
+      "memory: weights 5.0 MB memory-mapped + KV cache up to 30.0 MB (33k tokens), within 18.0 GB (default budget, 75% of RAM)",
+    );
   });
 
   it("repaints a burst of updates within a phase at most every 100 ms, showing the latest", async () => {

@@ -4,6 +4,7 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { readCheckpointConfig } from "../../engine/checkpoint/checkpoint_config.js";
 import { kvBytesPerToken } from "../../engine/checkpoint/model_info.js";
+import { DEFAULT_BUDGET_FRACTION, defaultBudget } from "../../engine/memory_plan.js";
 import type { Settings } from "../../config/settings_schema.js";
 import type { LoadMemoryEstimate } from "../../ui/components/LoadProgress.js";
 
@@ -17,7 +18,9 @@ export async function estimateLoadMemory(dir: string, settings: Settings): Promi
   }
   if (weightsBytes === 0) return undefined;
   const estimate: LoadMemoryEstimate = { weightsBytes };
-  if (settings.memoryBudgetGB !== undefined) estimate.budgetBytes = settings.memoryBudgetGB * 1024 ** 3;
+  // The engine's rule (memory_plan.ts): experts beyond the budget stream from disk.
+  estimate.budgetBytes = settings.memoryBudgetGB !== undefined ? settings.memoryBudgetGB * 1024 ** 3 : defaultBudget();
+  estimate.budgetSource = settings.memoryBudgetGB !== undefined ? "memory budget" : `default budget, ${Math.round(DEFAULT_BUDGET_FRACTION * 100)}% of RAM`;
   try {
     const cfg = await readCheckpointConfig(dir);
     estimate.contextTokens = Math.min(settings.contextSize ?? cfg.native.max_position_embeddings, cfg.native.max_position_embeddings);

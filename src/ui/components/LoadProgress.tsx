@@ -10,8 +10,9 @@ export interface LoadMemoryEstimate {
   /** KV cache at a full context window of `contextTokens`. */
   kvBytes?: number;
   contextTokens?: number;
-  /** The configured memory budget, if any. */
+  /** The memory budget the engine will keep to, and where it comes from. */
   budgetBytes?: number;
+  budgetSource?: string;
 }
 
 export interface LoadProgressProps {
@@ -63,10 +64,12 @@ export function loadDetail(p: Progress | undefined): string {
 }
 
 export function memoryLine(m: LoadMemoryEstimate): string {
-  let line = `memory: weights ${formatBytes(m.weightsBytes)} memory-mapped (resident as used)`;
-  if (m.kvBytes !== undefined) line += ` + KV cache up to ${formatBytes(m.kvBytes)} (${formatCount(m.contextTokens ?? 0)} tokens)`;
-  if (m.budgetBytes !== undefined) line += ` · budget ${formatBytes(m.budgetBytes)}`;
-  return line;
+  const kv = m.kvBytes !== undefined ? ` + KV cache up to ${formatBytes(m.kvBytes)} (${formatCount(m.contextTokens ?? 0)} tokens)` : "";
+  const budget = m.budgetBytes !== undefined ? `${formatBytes(m.budgetBytes)}${m.budgetSource !== undefined ? ` (${m.budgetSource})` : ""}` : undefined;
+  if (budget !== undefined && m.weightsBytes + (m.kvBytes ?? 0) > m.budgetBytes!) {
+    return `memory: at most ${budget}: dense weights${kv} + an expert cache; the other experts of the ${formatBytes(m.weightsBytes)} of weights are read from disk when needed`;
+  }
+  return `memory: weights ${formatBytes(m.weightsBytes)} memory-mapped${kv}${budget !== undefined ? `, within ${budget}` : ""}`;
 }
 
 export function LoadProgress({ modelName, progress, memory, elapsedS, width }: LoadProgressProps) {
