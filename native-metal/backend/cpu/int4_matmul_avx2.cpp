@@ -5,6 +5,7 @@
 
 #include "backend/cpu/simd_avx2.h"
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/scratch_floats.h"
 
 K2_AVX2_BEGIN
 namespace k2 {
@@ -38,32 +39,28 @@ inline void f32_block(const float* x, int K, const float* wrow, float* y, int ld
 
 
 // x of one token rearranged into the order the nibbles unpack to (per group of 32: even elements
-// 0..14, odd 1..15, even 16..30, odd 17..31) and 8·Σx per group, which removes the +8 offset of
-// the unsigned nibbles once per group instead of once per weight.
-struct NibbleOrderX {
-  std::vector<float> xp, x8;
-  void prepare(const float* x, int K) {
-    const int G = K / 32;
-    xp.resize(K);
-    x8.resize(G + 8);
-    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    for (int g = 0; g < G; g++) {
-      const float* xg = x + g * 32;
-      float* o = xp.data() + g * 32;
-      for (int h = 0; h < 2; h++) {
-        // Two vectors of 8 → their even lanes then their odd lanes.
-        const __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(xg + 16 * h), even);
-        const __m256 b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(xg + 16 * h + 8), even);
-        _mm256_storeu_ps(o + 16 * h, _mm256_permute2f128_ps(a, b, 0x20));
-        _mm256_storeu_ps(o + 16 * h + 8, _mm256_permute2f128_ps(a, b, 0x31));
-      }
-      const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(xg), _mm256_loadu_ps(xg + 8)),
-                                     _mm256_add_ps(_mm256_loadu_ps(xg + 16), _mm256_loadu_ps(xg + 24)));
-      x8[g] = 8.0f * avx2::hsum(s);
+// 0..14, odd 1..15, even 16..30, odd 17..31) into xp, and 8·Σx per group into x8 (G+8 entries,
+// zero-padded), which removes the +8 offset of the unsigned nibbles once per group instead of
+// once per weight.
+inline void nibble_order_x(const float* x, int K, float* xp, float* x8) {
+  const int G = K / 32;
+  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  for (int g = 0; g < G; g++) {
+    const float* xg = x + g * 32;
+    float* o = xp + g * 32;
+    for (int h = 0; h < 2; h++) {
+      // Two vectors of 8 → their even lanes then their odd lanes.
+      const __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(xg + 16 * h), even);
+      const __m256 b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(xg + 16 * h + 8), even);
+      _mm256_storeu_ps(o + 16 * h, _mm256_permute2f128_ps(a, b, 0x20));
+      _mm256_storeu_ps(o + 16 * h + 8, _mm256_permute2f128_ps(a, b, 0x31));
     }
-    for (int g = G; g < G + 8; g++) x8[g] = 0;
+    const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(xg), _mm256_loadu_ps(xg + 8)),
+                                   _mm256_add_ps(_mm256_loadu_ps(xg + 16), _mm256_loadu_ps(xg + 24)));
+    x8[g] = 8.0f * avx2::hsum(s);
   }
-};
+  for (int g = G; g < G + 8; g++) x8[g] = 0;
+}
 
 // Σ_i q_i·x_i of one group (q = unsigned nibbles): 8 bytes zero-extended to 8 lanes give 8 even
 // elements (low nibbles) and, shifted, 8 odd ones — no byte shuffles, no offset subtraction.
@@ -82,12 +79,11 @@ inline void group_dot(const uint8_t* p, const float* xp, __m256& t, __m256& u) {
 // group's scale is a broadcast load.
 void int4_matvec_f32(const float* x, const Int4Matrix& w, float* y, int r0, int r1) {
   const int K = w.cols, G = K / 32;
-  thread_local NibbleOrderX prep;
-  thread_local std::vector<float> sf;
-  prep.prepare(x, K);
-  sf.resize(G + 8);
-  const float* xp = prep.xp.data();
-  const float* x8 = prep.x8.data();
+  ScratchFloats<8192> scratch(K + 2 * (G + 8));
+  float* xp = scratch.data();
+  float* x8 = xp + K;
+  float* sf = x8 + G + 8;
+  nibble_order_x(x, K, xp, x8);
   for (int r = r0; r < r1; r++) {
     const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
     const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
@@ -95,7 +91,7 @@ void int4_matvec_f32(const float* x, const Int4Matrix& w, float* y, int r0, int 
     int g = 0;
     for (; g + 8 <= G; g += 8) {
       const __m256 sv = avx2::load_bf16(sr + g);
-      _mm256_storeu_ps(sf.data() + g, sv);
+      _mm256_storeu_ps(sf + g, sv);
       corr = _mm256_fmadd_ps(sv, _mm256_loadu_ps(x8 + g), corr);
     }
     float tail = 0;
@@ -108,18 +104,18 @@ void int4_matvec_f32(const float* x, const Int4Matrix& w, float* y, int r0, int 
     for (; g + 2 <= G; g += 2) {
       __m256 t, u;
       group_dot(pr + g * 16, xp + g * 32, t, u);
-      const __m256 s0 = _mm256_broadcast_ss(sf.data() + g);
+      const __m256 s0 = _mm256_broadcast_ss(sf + g);
       a0 = _mm256_fmadd_ps(t, s0, a0);
       a1 = _mm256_fmadd_ps(u, s0, a1);
       group_dot(pr + (g + 1) * 16, xp + (g + 1) * 32, t, u);
-      const __m256 s1 = _mm256_broadcast_ss(sf.data() + g + 1);
+      const __m256 s1 = _mm256_broadcast_ss(sf + g + 1);
       a2 = _mm256_fmadd_ps(t, s1, a2);
       a3 = _mm256_fmadd_ps(u, s1, a3);
     }
     if (g < G) {
       __m256 t, u;
       group_dot(pr + g * 16, xp + g * 32, t, u);
-      const __m256 s0 = _mm256_broadcast_ss(sf.data() + g);
+      const __m256 s0 = _mm256_broadcast_ss(sf + g);
       a0 = _mm256_fmadd_ps(t, s0, a0);
       a1 = _mm256_fmadd_ps(u, s0, a1);
     }
@@ -270,8 +266,8 @@ namespace {
 // groups per step into independent accumulators, so the loop is not bound by FMA latency.
 void int4_q16_matvec(const Q16Rows& x, const Int4Matrix& w, float* y, int r0, int r1) {
   const int K = w.cols, G = K / 32;
-  thread_local std::vector<float> sc;
-  sc.resize(G + 8);
+  ScratchFloats<512> scratch(G + 8);
+  float* sc = scratch.data();
   const __m256i m = _mm256_set1_epi8(0x0F), zero = _mm256_setzero_si256();
   const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
   const int16_t* q = x.qs;
@@ -289,7 +285,7 @@ void int4_q16_matvec(const Q16Rows& x, const Int4Matrix& w, float* y, int r0, in
     int g = 0;
     for (; g + 8 <= G; g += 8) {
       const __m256 sw = avx2::load_bf16(sr + g);
-      _mm256_storeu_ps(sc.data() + g, _mm256_mul_ps(sw, _mm256_loadu_ps(x.d + g)));
+      _mm256_storeu_ps(sc + g, _mm256_mul_ps(sw, _mm256_loadu_ps(x.d + g)));
       corr = _mm256_fmadd_ps(sw, _mm256_loadu_ps(x.dsum8 + g), corr);
     }
     float tail = 0;
@@ -301,10 +297,10 @@ void int4_q16_matvec(const Q16Rows& x, const Int4Matrix& w, float* y, int r0, in
     __m256 a0 = _mm256_setzero_ps(), a1 = a0;
     g = 0;
     for (; g + 2 <= G; g += 2) {
-      a0 = _mm256_fmadd_ps(dot(pr + g * 16, q + g * 32), _mm256_broadcast_ss(sc.data() + g), a0);
-      a1 = _mm256_fmadd_ps(dot(pr + (g + 1) * 16, q + (g + 1) * 32), _mm256_broadcast_ss(sc.data() + g + 1), a1);
+      a0 = _mm256_fmadd_ps(dot(pr + g * 16, q + g * 32), _mm256_broadcast_ss(sc + g), a0);
+      a1 = _mm256_fmadd_ps(dot(pr + (g + 1) * 16, q + (g + 1) * 32), _mm256_broadcast_ss(sc + g + 1), a1);
     }
-    if (g < G) a0 = _mm256_fmadd_ps(dot(pr + g * 16, q + g * 32), _mm256_broadcast_ss(sc.data() + g), a0);
+    if (g < G) a0 = _mm256_fmadd_ps(dot(pr + g * 16, q + g * 32), _mm256_broadcast_ss(sc + g), a0);
     y[r] = avx2::hsum(_mm256_add_ps(a0, a1)) - avx2::hsum(corr) - tail;
   }
 }
