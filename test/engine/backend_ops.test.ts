@@ -126,6 +126,7 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
       [6, 50, 160],
       [9, 17, 32],
       [4, 3, 64],
+      [7, 9, 96], // exact: a block of 4 token rows, then 3
       [13, 20, 64], // exact mode: panel GEMM from 12 token rows
       [40, 35, 288], // both modes: panel GEMM, K not a multiple of the 256-wide panel
     ] as const) {

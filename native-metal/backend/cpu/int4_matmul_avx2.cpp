@@ -11,33 +11,6 @@ K2_AVX2_BEGIN
 namespace k2 {
 namespace {
 
-// 32 weights of one group as 4×8 floats, scaled, in element order.
-inline void dequant_group(const uint32_t* p, float s, __m256 out[4]) {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i m = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
-  const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, m), eight);
-  const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), m), eight);
-  const __m128i e0 = _mm_unpacklo_epi8(lo, hi);  // elements 0..15
-  const __m128i e1 = _mm_unpackhi_epi8(lo, hi);  // elements 16..31
-  const __m256 sv = _mm256_set1_ps(s);
-  out[0] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(e0)), sv);
-  out[1] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(e0, 8))), sv);
-  out[2] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(e1)), sv);
-  out[3] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(e1, 8))), sv);
-}
-
-template <int T>
-inline void f32_block(const float* x, int K, const float* wrow, float* y, int ldy) {
-  __m256 acc[T];
-  for (int j = 0; j < T; j++) acc[j] = _mm256_setzero_ps();
-  for (int k = 0; k < K; k += 8) {
-    const __m256 wv = _mm256_loadu_ps(wrow + k);
-    for (int j = 0; j < T; j++) acc[j] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + static_cast<size_t>(j) * K + k), acc[j]);
-  }
-  for (int j = 0; j < T; j++) y[static_cast<size_t>(j) * ldy] = avx2::hsum(acc[j]);
-}
-
-
 // x of one token rearranged into the order the nibbles unpack to (per group of 32: even elements
 // 0..14, odd 1..15, even 16..30, odd 17..31) into xp, and 8·Σx per group into x8 (G+8 entries,
 // zero-padded), which removes the +8 offset of the unsigned nibbles once per group instead of
@@ -72,6 +45,41 @@ inline void group_dot(const uint8_t* p, const float* xp, __m256& t, __m256& u) {
   u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(a, 4)), _mm256_loadu_ps(xp + 8));
   t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(b, m)), _mm256_loadu_ps(xp + 16), t);
   u = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(b, 4)), _mm256_loadu_ps(xp + 24), u);
+}
+
+// T token rows (in nibble order, K apart) against one weight row: each group is unpacked to four
+// vectors of (q − 8)·s once (one fmsub each) and multiplied into every row; A accumulators per
+// row keep enough FMA chains in flight when T is small.
+template <int T, int A>
+inline void nibble_block(const float* xp, int K, const uint8_t* pr, const uint16_t* sr, float* y, int ldy) {
+  const int G = K / 32;
+  const __m256i m = _mm256_set1_epi32(0x0F);
+  __m256 acc[T][A];
+  for (int j = 0; j < T; j++)
+    for (int a = 0; a < A; a++) acc[j][a] = _mm256_setzero_ps();
+  for (int g = 0; g < G; g++) {
+    const __m256 s = _mm256_set1_ps(bf16_to_f32(sr[g]));
+    const __m256 s8 = _mm256_mul_ps(s, _mm256_set1_ps(8.0f));
+    const uint8_t* p = pr + g * 16;
+    const __m256i a = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+    const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8)));
+    __m256 wv[4];
+    wv[0] = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_and_si256(a, m)), s, s8);
+    wv[1] = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(a, 4)), s, s8);
+    wv[2] = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_and_si256(b, m)), s, s8);
+    wv[3] = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(b, 4)), s, s8);
+#pragma GCC unroll 8
+    for (int j = 0; j < T; j++) {
+      const float* xg = xp + static_cast<size_t>(j) * K + g * 32;
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; v++) acc[j][v % A] = _mm256_fmadd_ps(wv[v], _mm256_loadu_ps(xg + 8 * v), acc[j][v % A]);
+    }
+  }
+  for (int j = 0; j < T; j++) {
+    __m256 sum = acc[j][0];
+    for (int a = 1; a < A; a++) sum = _mm256_add_ps(sum, acc[j][a]);
+    y[static_cast<size_t>(j) * ldy] = avx2::hsum(sum);
+  }
 }
 
 // One token (decode): y[r] = Σ_g s_g·(Σ q·x − 8·Σx). Two groups per step into four independent
@@ -131,21 +139,24 @@ void int4_rows_avx2(const float* x, int n, const Int4Matrix& w, float* y, int ld
     int4_matvec_f32(x, w, y, r0, r1);
     return;
   }
-  // Several token rows: dequantize each weight row once into L1, then reuse it for every token.
-  thread_local std::vector<float> buf;
-  if (buf.size() < static_cast<size_t>(K)) buf.resize(K);
-  float* wrow = buf.data();
+  // A few token rows (prefill's small expert groups): every token row in nibble order once, then
+  // each weight group is unpacked and scaled once and feeds all the rows of a block.
+  ScratchFloats<16384> scratch(static_cast<size_t>(n) * K + G + 8);
+  float* xp = scratch.data();
+  float* x8 = xp + static_cast<size_t>(n) * K;  // unused here: the offset is removed while unpacking
+  for (int t = 0; t < n; t++) nibble_order_x(x + static_cast<size_t>(t) * K, K, xp + static_cast<size_t>(t) * K, x8);
   for (int r = r0; r < r1; r++) {
-    const uint32_t* pr = w.packed + static_cast<size_t>(r) * (K / 8);
+    const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
     const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
-    for (int g = 0; g < G; g++) {
-      __m256 wv[4];
-      dequant_group(pr + g * 4, bf16_to_f32(sr[g]), wv);
-      for (int v = 0; v < 4; v++) _mm256_storeu_ps(wrow + g * 32 + v * 8, wv[v]);
-    }
     int t = 0;
-    for (; t + 4 <= n; t += 4) f32_block<4>(x + static_cast<size_t>(t) * K, K, wrow, y + static_cast<size_t>(t) * ldy + r, ldy);
-    for (; t < n; t++) f32_block<1>(x + static_cast<size_t>(t) * K, K, wrow, y + static_cast<size_t>(t) * ldy + r, ldy);
+    for (; t + 8 <= n; t += 8) nibble_block<8, 1>(xp + static_cast<size_t>(t) * K, K, pr, sr, y + static_cast<size_t>(t) * ldy + r, ldy);
+    for (; t + 4 <= n; t += 4) nibble_block<4, 2>(xp + static_cast<size_t>(t) * K, K, pr, sr, y + static_cast<size_t>(t) * ldy + r, ldy);
+    switch (n - t) {
+      case 3: nibble_block<3, 2>(xp + static_cast<size_t>(t) * K, K, pr, sr, y + static_cast<size_t>(t) * ldy + r, ldy); break;
+      case 2: nibble_block<2, 2>(xp + static_cast<size_t>(t) * K, K, pr, sr, y + static_cast<size_t>(t) * ldy + r, ldy); break;
+      case 1: nibble_block<1, 2>(xp + static_cast<size_t>(t) * K, K, pr, sr, y + static_cast<size_t>(t) * ldy + r, ldy); break;
+      default: break;
+    }
   }
 }
 
