@@ -6,22 +6,13 @@ import { BuiltinK2Template, JinjaChatTemplate, loadChatTemplate } from "../../sr
 import type { ChatMessage, ToolSchema } from "../../src/chat/messages.js";
 import { encodePrompt } from "../../src/chat/prompt_encoder.js";
 import { loadTokenizer } from "../../src/chat/tokenizer.js";
+import { seededRng as rng } from "../helpers/seeded_rng.js";
 
 const VOCAB = "../shared/vocab/kimi-k2";
 const fixture = JSON.parse(readFileSync("../shared/fixtures/chat/k2-thinking-template.json", "utf8")) as {
   cases: { name: string; messages: ChatMessage[]; tools?: ToolSchema[]; expected: string }[];
 };
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ["hello", "世界", " ", "\n", "{", "}", "\"q\"", "é", "🚀", "  x", "path/to.ts", "<|im_end|>", "</think>", "\\", "\t"];
 function words(r: () => number, n = 6): string {

@@ -10,6 +10,7 @@ import { StreamDecoder } from "../../src/chat/stream_decoder.js";
 import { Tiktoken } from "tiktoken";
 import { K2_JS_CLASSES, K2_PAT_STR } from "../../src/chat/k2_pretokenizer.js";
 import { readTokenizerFiles } from "../../src/chat/tokenizer_files.js";
+import { seededRng as rng } from "../helpers/seeded_rng.js";
 
 const VOCAB = "../shared/vocab/kimi-k2";
 const TINY = "../shared/fixtures/kimi-k2-tiny";
@@ -17,17 +18,6 @@ const samples = JSON.parse(readFileSync("../shared/fixtures/tokenizer/k2-samples
   samples: { text: string; ids: number[] }[];
 };
 
-// Deterministic PRNG so a failing property case can be reproduced.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Random text drawn from ranges that exercise every branch of the pre-tokenizer: ASCII, accents,
 // combining marks, CJK, Hangul, Arabic, emoji (astral), whitespace kinds, digits, specials' text.
