@@ -165,7 +165,10 @@ describe("k2 simulate", () => {
     expect(out.model.expertBytes).toBe(3 * (2048 * 3584 + 2048 * 224 * 2 + 8));
     expect(out.rows).toHaveLength(2 * 3);
     const [small, big] = [out.rows[0], out.rows[3]];
-    expect(big.plan.capacity).toBeGreaterThan(small.plan.capacity);
+    expect(big.capacity).toBeGreaterThan(small.capacity);
+    // The engine's memory plan sizes the cache: 0.75 x 64 GiB less dense, KV and reserve, in slots.
+    expect(small.plan.cachedExperts).toBe(small.capacity);
+    expect(small.plan.budgetBytes).toBe(Math.floor(0.75 * 64 * 2 ** 30));
     for (const row of out.rows) {
       expect(row.result.hitRate).toBeGreaterThan(0);
       expect(row.result.hitRate).toBeLessThanOrEqual(1);
@@ -214,7 +217,8 @@ describe("k2 simulate", () => {
   it("a machine too small for dense weights + KV says it does not fit", () => {
     const r = k2(["--tokens", "40", "--memory", "24", "--policy", "lru"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/24GB .* lru .* 0 \(0\.0%\) .* does not fit/);
+    expect(r.stdout).toMatch(/24GB .* lru .* 0 +does not fit/);
+    expect(r.stdout).toMatch(/24GB: .* is less than the dense weights \(23\.4 GB\) \+ KV cache at 32768 tokens/);
   });
 
   it("a missing trace file is a runtime error (exit 1) naming it", () => {

@@ -3,9 +3,9 @@
 // KV per token). Computed from a config through the loader's own tensor list (the INT4 layout of
 // docs/k2-format.md), never typed in: Kimi K2 Thinking's config.json values are the default.
 import { readCheckpointConfig, isMoeLayer, type CheckpointConfig } from "../../engine/checkpoint/checkpoint_config.js";
-import { expectedTensors } from "../../engine/checkpoint/expected_tensors.js";
+import { expectedTensors, tensorBytes } from "../../engine/checkpoint/expected_tensors.js";
 import { buildModelInfo, kvBytesPerToken, weightTraffic } from "../../engine/checkpoint/model_info.js";
-import type { NativeModelConfig } from "../../engine/native_api.js";
+import type { NativeLoadPlan, NativeModelConfig } from "../../engine/native_api.js";
 
 export interface RouteShape {
   nLayers: number;
@@ -24,6 +24,8 @@ export interface ModelCostShape {
   /** Non-expert weight bytes one decoded token reads (embedding: one row). */
   denseReadBytesPerToken: number;
   kvBytesPerToken: number;
+  /** The load plan the loader would build (no shard files: offsets are 0), for the engine's memory plan. */
+  loadPlan: NativeLoadPlan;
 }
 
 /** Kimi K2 Thinking's config.json (the values the forward pass uses). */
@@ -60,6 +62,15 @@ export function costShapeOf(name: string, cfg: Pick<CheckpointConfig, "native" |
   const full = { ...cfg, path: name, raw: {}, architecture: "DeepseekV3ForCausalLM", modelType: "kimi_k2", bosId: undefined, eosIds: [] };
   const info = buildModelInfo(name, full, tensors);
   const traffic = weightTraffic(full, tensors);
+  const loadPlan: NativeLoadPlan = {
+    config: c,
+    files: [],
+    tensors: Object.fromEntries(tensors.map((t) => [t.name, { file: 0, offset: 0, nbytes: tensorBytes(t), dtype: t.dtype, shape: t.shape }])),
+    threads: 1,
+    backend: "cpu",
+    cpuMode: "exact",
+    memoryBudget: 0,
+  };
   const moeLayers: number[] = [];
   for (let l = 0; l < c.num_hidden_layers; l++) if (isMoeLayer(c, l)) moeLayers.push(l);
   return {
@@ -69,6 +80,7 @@ export function costShapeOf(name: string, cfg: Pick<CheckpointConfig, "native" |
     denseResidentBytes: info.bytes.dense,
     denseReadBytesPerToken: traffic.dense + traffic.embeddingRow,
     kvBytesPerToken: kvBytesPerToken(c),
+    loadPlan,
   };
 }
 

@@ -5,7 +5,8 @@ import { EngineError, K2Error } from "../../errors.js";
 import type { MachineProfile } from "./mac_profiles.js";
 import type { ModelCostShape, RouteShape } from "./model_cost_shape.js";
 import { expertSimAddon, type PolicyName, type PolicyParams, type RouteSource } from "./sim_addon.js";
-import { memoryPlan, throughput, type MemoryPlan, type Throughput } from "./throughput_model.js";
+import type { MemoryPlan } from "../../engine/memory_plan.js";
+import { machineMemoryPlan, throughput, type Throughput } from "./throughput_model.js";
 
 export interface SimulateOptions {
   shape: ModelCostShape;
@@ -21,9 +22,13 @@ export interface SimulateOptions {
 
 export interface SimulateRow {
   machine: MachineProfile;
-  plan: MemoryPlan;
+  /** The engine's memory plan on this machine, or why the model does not fit. */
+  plan: MemoryPlan | { doesNotFit: string };
+  /** Expert slots (every expert when all fit). */
+  capacity: number;
+  totalExperts: number;
   policy: PolicyName;
-  /** Absent when the budget holds fewer expert slots than one layer's top_k. */
+  /** Absent when the model does not fit. */
   result?: {
     hitRate: number;
     warmupHitRate: number;
@@ -51,11 +56,12 @@ const describeShape = (s: RouteShape) => `${s.moeLayers.length} MoE layers of ${
 
 export function simulate(o: SimulateOptions): SimulateReport {
   const addon = expertSimAddon();
-  const plans = o.machines.map((m) => memoryPlan(o.shape, m, o.budgetFraction, o.contextTokens));
+  const plans = o.machines.map((m) => machineMemoryPlan(o.shape, m, o.budgetFraction, o.contextTokens));
+  const capacity = (p: (typeof plans)[number]) => ("doesNotFit" in p ? 0 : p.cachedExperts);
+  const totalExperts = o.shape.route.moeLayers.length * o.shape.route.nExperts;
   const runs = [];
   for (const plan of plans)
-    for (const policy of o.policies)
-      if (plan.capacity >= o.shape.route.topK) runs.push({ policy, capacity: plan.capacity, warmup: o.warmup, ...o.params });
+    for (const policy of o.policies) if (!("doesNotFit" in plan)) runs.push({ policy, capacity: plan.cachedExperts, warmup: o.warmup, ...o.params });
   let out;
   try {
     out = addon.simulateExpertCache(o.source, runs);
@@ -76,8 +82,8 @@ export function simulate(o: SimulateOptions): SimulateReport {
   plans.forEach((plan, i) => {
     const machine = o.machines[i]!;
     for (const policy of o.policies) {
-      if (plan.capacity < o.shape.route.topK) {
-        rows.push({ machine, plan, policy });
+      if ("doesNotFit" in plan) {
+        rows.push({ machine, plan, capacity: 0, totalExperts, policy });
         continue;
       }
       const r = out.runs[next++]!;
@@ -85,6 +91,8 @@ export function simulate(o: SimulateOptions): SimulateReport {
       rows.push({
         machine,
         plan,
+        capacity: capacity(plan),
+        totalExperts,
         policy,
         result: {
           hitRate: r.hits / (r.hits + r.misses),

@@ -35,7 +35,8 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<void> {
     writePlot(flags.plot, sweep, p.policies, `${shape.name}, ${traceLine}; ${p.memGBps} GB/s memory, ${p.ssdGBps} GB/s SSD, budget ${p.budgetFraction} x memory, ${p.contextTokens}-token KV`);
   }
   if (flags.json) {
-    await writeStdout(JSON.stringify({ model: shape, trace: traceLine, budgetFraction: p.budgetFraction, contextTokens: p.contextTokens, ...report }, null, 2) + "\n");
+    const { loadPlan: _tensors, ...model } = shape;
+    await writeStdout(JSON.stringify({ model, trace: traceLine, budgetFraction: p.budgetFraction, contextTokens: p.contextTokens, ...report }, null, 2) + "\n");
     return;
   }
   await writeStdout(formatReport(shape, traceLine, report, p.contextTokens, p.budgetFraction));

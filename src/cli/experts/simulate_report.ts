@@ -21,24 +21,27 @@ function table(rows: string[][]): string {
 export function formatReport(shape: ModelCostShape, traceLine: string, report: SimulateReport, contextTokens: number, budgetFraction: number): string {
   const head = ["machine", "policy", "budget", "expert slots", "hit rate", "tok/s", "tok/s bound", "SSD ms/token"];
   const rows = [head];
+  const notes: string[] = [];
   for (const row of report.rows) {
-    const p = row.plan;
-    const slots = `${p.capacity} (${((100 * Math.min(p.capacity, p.totalExperts)) / p.totalExperts).toFixed(1)}%)`;
     const m = `${row.machine.name} (${row.machine.description}, ${row.machine.memGBps}/${row.machine.ssdGBps} GB/s)`;
-    if (!row.result) {
-      rows.push([m, row.policy, gb(p.budgetBytes), slots, "does not fit", "-", "-", "-"]);
+    const budget = gb(row.machine.memoryGB * 2 ** 30 * budgetFraction);
+    if ("doesNotFit" in row.plan || !row.result) {
+      rows.push([m, row.policy, budget, "0", "does not fit", "-", "-", "-"]);
+      if ("doesNotFit" in row.plan && !notes.includes(`${row.machine.name}: ${row.plan.doesNotFit}`)) notes.push(`${row.machine.name}: ${row.plan.doesNotFit}`);
       continue;
     }
+    const slots = `${row.capacity} (${((100 * row.capacity) / row.totalExperts).toFixed(1)}%)`;
     const r = row.result;
-    rows.push([m, row.policy, gb(p.budgetBytes), slots, `${(100 * r.hitRate).toFixed(1)}%`, r.tokPerSec.toFixed(2), r.tokPerSecBound.toFixed(2), r.ssdMsPerToken.toFixed(0)]);
+    rows.push([m, row.policy, budget, slots, `${(100 * r.hitRate).toFixed(1)}%`, r.tokPerSec.toFixed(2), r.tokPerSecBound.toFixed(2), r.ssdMsPerToken.toFixed(0)]);
   }
   return [
     describeModel(shape),
     `${traceLine}; first ${report.warmup} of ${report.tokens} tokens are warm-up (not counted)`,
-    `budget = ${budgetFraction} x memory, minus dense weights and a ${contextTokens}-token KV cache = expert slots`,
+    `budget = ${budgetFraction} x memory (GiB); the engine's memory plan: dense weights, a ${contextTokens}-token KV cache and a runtime reserve stay resident, the rest is expert slots`,
     "tok/s: compute waits for each miss (memory time + SSD time); bound: reads fully overlapped (max of the two)",
     "",
     table(rows),
+    ...notes,
     "",
   ].join("\n");
 }

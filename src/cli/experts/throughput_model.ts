@@ -1,7 +1,8 @@
 // From a machine and a simulated cache to expected decode speed. The model, stated in
 // docs/experts.md:
-//  - memory plan: budget = memory x budgetFraction; dense weights and the KV cache for the
-//    reserved context stay resident; the rest holds whole experts (capacity in slots);
+//  - memory plan: the engine's (src/engine/memory_plan.ts) with budget = memory x budgetFraction:
+//    dense weights, the KV cache for the reserved context and a runtime reserve stay resident;
+//    the rest holds expert slots;
 //  - per token, memory time = (dense bytes read + KV bytes read + every used expert's bytes) /
 //    memory bandwidth (decode is memory-bound; a missed expert is computed from memory once it
 //    has landed); SSD time = missed experts' bytes / SSD bandwidth;
@@ -9,31 +10,35 @@
 //    perfect prefetch hides reads behind compute: token time = max of the two ("tok/s bound").
 // KV bytes read per token are charged at half the reserved context (the mean position of a
 // conversation that fills it).
+import { ConfigError } from "../../errors.js";
+import { planMemory, type MemoryPlan } from "../../engine/memory_plan.js";
 import type { ModelCostShape } from "./model_cost_shape.js";
 import type { MachineProfile } from "./mac_profiles.js";
 
-export interface MemoryPlan {
-  budgetBytes: number;
-  denseBytes: number;
-  kvBytes: number;
-  cacheBytes: number;
-  /** Expert slots; 0 when the budget does not even cover dense + KV. */
-  capacity: number;
-  totalExperts: number;
-}
+/** A machine's memory is sold in GiB. */
+const GIB = 2 ** 30;
 
-export function memoryPlan(shape: ModelCostShape, machine: MachineProfile, budgetFraction: number, contextTokens: number): MemoryPlan {
-  const budgetBytes = machine.memoryGB * 1e9 * budgetFraction;
-  const kvBytes = shape.kvBytesPerToken * contextTokens;
-  const cacheBytes = Math.max(0, budgetBytes - shape.denseResidentBytes - kvBytes);
-  return {
-    budgetBytes,
-    denseBytes: shape.denseResidentBytes,
-    kvBytes,
-    cacheBytes,
-    capacity: Math.floor(cacheBytes / shape.expertBytes),
-    totalExperts: shape.route.moeLayers.length * shape.route.nExperts,
-  };
+/**
+ * The engine's own memory plan (src/engine/memory_plan.ts) on `machine`: slots as the expert
+ * cache sizes them. A budget too small for dense + KV + one token's experts gives the reason.
+ */
+export function machineMemoryPlan(shape: ModelCostShape, machine: MachineProfile, budgetFraction: number, contextTokens: number): MemoryPlan | { doesNotFit: string } {
+  const physicalBytes = machine.memoryGB * GIB;
+  try {
+    return planMemory({
+      plan: shape.loadPlan,
+      denseBytes: shape.denseResidentBytes,
+      expertBytes: shape.expertBytes * shape.route.moeLayers.length * shape.route.nExperts,
+      kvBytesPerToken: shape.kvBytesPerToken,
+      contextTokens,
+      budgetBytes: Math.floor(physicalBytes * budgetFraction),
+      budgetSource: `${budgetFraction} x ${machine.memoryGB} GB`,
+      physicalBytes,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) return { doesNotFit: err.message.replace(/^--memory-budget: /, "") };
+    throw err;
+  }
 }
 
 export interface Throughput {
