@@ -7,6 +7,8 @@ namespace k2 {
 
 EngineCore::EngineCore(const LoadPlan& plan) {
   validate_config(plan.config);
+  // First: a trace file that cannot be created fails the load before anything is mapped.
+  if (!plan.record_routes.empty()) route_recorder = std::make_unique<RouteRecorder>(plan.record_routes, plan.config);
   backend = make_backend(plan.backend, plan.threads, plan.cpu_mode);
   weights = std::make_unique<Weights>(plan, *backend);
   if (plan.expert_cache_bytes > 0) {
@@ -46,7 +48,7 @@ void SessionCore::forward(const int32_t* ids, int n, LogitsMode mode, std::vecto
   std::lock_guard<std::mutex> run(engine->run_mu);
   std::vector<std::vector<int32_t>> r;
   try {
-    engine->model->forward(ids, n, *cache, mode, logits, record_routes ? &r : nullptr);
+    engine->model->forward(ids, n, *cache, mode, logits, record_routes || engine->route_recorder ? &r : nullptr);
   } catch (...) {
     // A failed pass may have advanced some chunks; drop everything past the last whole state.
     std::lock_guard<std::mutex> lock(mu);
@@ -55,6 +57,7 @@ void SessionCore::forward(const int32_t* ids, int n, LogitsMode mode, std::vecto
   }
   std::lock_guard<std::mutex> lock(mu);
   tokens.insert(tokens.end(), ids, ids + n);
+  if (engine->route_recorder) engine->route_recorder->append(r, n);
   if (record_routes) routes = std::move(r);
 }
 

@@ -13,6 +13,7 @@
 #include "model/load_plan.h"
 #include "model/mapped_expert_provider.h"
 #include "runtime/expert_cache.h"
+#include "binding/route_recorder.h"
 #include "model/weights.h"
 #include "runtime/kv_cache.h"
 
@@ -25,6 +26,7 @@ struct EngineCore {
   std::unique_ptr<Weights> weights;
   std::unique_ptr<ExpertProvider> experts;
   ExpertCache* expert_cache = nullptr;  // experts, when a budget keeps them on disk
+  std::unique_ptr<RouteRecorder> route_recorder;  // --record-routes
   std::unique_ptr<K2Model> model;
   // One forward pass at a time: the model's scratch buffers are shared by all sessions.
   std::mutex run_mu;

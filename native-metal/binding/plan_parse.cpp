@@ -145,6 +145,7 @@ LoadPlan parse_load_plan(const Napi::Object& plan) {
   if (plan.Has("expertPrefetch") && plan.Get("expertPrefetch").IsBoolean()) p.expert_prefetch = plan.Get("expertPrefetch").As<Napi::Boolean>().Value();
   if (plan.Has("expertIoThreads") && plan.Get("expertIoThreads").IsNumber()) p.expert_io_threads = integer(plan, "expertIoThreads", "plan");
   if (p.expert_io_threads < 1 || p.expert_io_threads > 256) throw Napi::TypeError::New(env, "load plan: plan.expertIoThreads must be in 1..256");
+  if (plan.Has("recordRoutes") && plan.Get("recordRoutes").IsString()) p.record_routes = string(plan, "recordRoutes", "plan");
   return p;
 }
 

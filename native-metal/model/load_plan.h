@@ -36,6 +36,7 @@ struct LoadPlan {
   std::string expert_policy = "mix";   // lru | lfu | mix
   bool expert_prefetch = true;
   int expert_io_threads = 16;
+  std::string record_routes;  // --record-routes: route trace file ("" = off)
 };
 
 }  // namespace k2

@@ -64,4 +64,6 @@ export interface NativeLoadPlan {
   expertIo?: "pread" | "mmap";
   expertPolicy?: "lru" | "lfu" | "mix";
   expertPrefetch?: boolean;
+  /** Route trace file every token's routed experts are appended to (--record-routes). */
+  recordRoutes?: string;
 }

@@ -82,6 +82,7 @@ export async function openEngine(dir: string, opts: LoadOptions = {}): Promise<N
   });
   plan.expertCacheBytes = memoryPlan.expertCacheBytes;
   if (opts.expertIo !== undefined) plan.expertIo = opts.expertIo;
+  if (opts.recordRoutes !== undefined) plan.recordRoutes = opts.recordRoutes;
   const addon = loadAddon();
   if (opts.onProgress !== undefined) {
     opts.onProgress({ phase: "mapping", done: 0, total: plan.files.length, bytesDone: 0, bytesTotal: info.bytes.total });

@@ -77,6 +77,7 @@ export interface LoadOptions {
   cpuMode?: "exact" | "fast";
   memoryBudget?: number; // bytes (default: DEFAULT_BUDGET_FRACTION of physical memory)
   expertIo?: "pread" | "mmap"; // how the expert cache reads experts that do not fit
+  recordRoutes?: string; // route trace file for every token's routed experts (--record-routes)
   onProgress?: (p: LoadProgress) => void;
 }
 

@@ -9,7 +9,8 @@ function engineFlags(cmd: Command): Command {
     .option("--cpu-mode <mode>", "exact | fast (default: $K2_CPU_MODE, else exact)")
     .option("--backend <name>", "cpu | metal | metal-emu (default: $K2_BACKEND, else cpu)")
     .option("--memory-budget <size>", "memory the engine may hold: bytes, 64G, 512M or 40% of RAM (default: 75% of RAM); experts beyond it stream from disk")
-    .option("--expert-io <mode>", "how streamed experts are read: pread (direct I/O) | mmap (default: pread)");
+    .option("--expert-io <mode>", "how streamed experts are read: pread (direct I/O) | mmap (default: pread)")
+    .option("--record-routes <file>", "write every token's routed experts per layer to FILE (a route trace for k2 simulate --trace)");
 }
 
 export function registerEngineCommands(program: Command): void {

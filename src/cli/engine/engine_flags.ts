@@ -1,5 +1,6 @@
 // Parses the engine commands' flag strings into typed values; every bad value is a UsageError
 // naming the flag (exit 2).
+import { resolve } from "node:path";
 import { UsageError } from "../../errors.js";
 import type { LoadOptions } from "../../engine/types.js";
 import { parseMemoryBudget } from "./memory_budget_flag.js";
@@ -11,6 +12,7 @@ export interface CommonEngineFlags {
   backend?: string;
   memoryBudget?: string;
   expertIo?: string;
+  recordRoutes?: string;
 }
 
 export function parseIntFlag(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -33,6 +35,12 @@ export function parseChoiceFlag<T extends string>(flag: string, value: string | 
   if (value === undefined) return undefined;
   if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${flag}: must be one of ${choices.join(", ")}, got "${value}"`);
   return value as T;
+}
+
+/** A file the run will create: resolved against the working directory now. */
+export function parseOutputPath(flag: string, value: string): string {
+  if (value.trim() === "") throw new UsageError(`${flag}: expected a file path`);
+  return resolve(value);
 }
 
 /** Comma- or space-separated token ids. */
@@ -67,6 +75,7 @@ export function loadOptionsFromFlags(f: CommonEngineFlags, contextSize?: number,
   if (memoryBudget !== undefined) opts.memoryBudget = memoryBudget;
   const expertIo = parseChoiceFlag(f.expertIo !== undefined ? "--expert-io" : "K2_EXPERT_IO", f.expertIo ?? (env.K2_EXPERT_IO || undefined), ["pread", "mmap"] as const);
   if (expertIo !== undefined) opts.expertIo = expertIo;
+  if (f.recordRoutes !== undefined) opts.recordRoutes = parseOutputPath("--record-routes", f.recordRoutes);
   if (contextSize !== undefined) opts.contextSize = contextSize;
   return opts;
 }
