@@ -30,13 +30,16 @@ interface MessageEntry extends EncodedPiece {
 }
 
 // Rendered-text → piece fallback for message objects seen for the first time (a rebuilt system
-// message, a resumed transcript); bounded so a long session cannot grow it without limit.
+// message, a resumed transcript, the server's per-request messages); bounded in entries and
+// characters so a long session cannot grow it without limit.
 const TEXT_CACHE_ENTRIES = 4096;
+const TEXT_CACHE_CHARS = 4_000_000;
 
 export class IncrementalPromptEncoder {
   private readonly messagewise: boolean;
   private readonly byMessage = new WeakMap<object, MessageEntry>();
   private readonly byText = new Map<string, EncodedPiece>();
+  private byTextChars = 0;
   private header: { tools: readonly unknown[] | undefined; firstIsSystem: boolean; piece: EncodedPiece } | undefined;
   /** How the last encode() went, for tests and the agent benchmark. */
   lastEncode: { messagesEncoded: number; whole: boolean } = { messagesEncoded: 0, whole: false };
@@ -101,7 +104,11 @@ export class IncrementalPromptEncoder {
     const { cuts, state: end } = chunkCutsFrom(plain, start);
     const ids = cuts.length === 0 ? this.tokenizer.encodeSegments(segments) : this.encodeWithCuts(segments, cuts);
     const piece = { ids, start, end };
-    if (this.byText.size >= TEXT_CACHE_ENTRIES) this.byText.clear();
+    if (this.byText.size >= TEXT_CACHE_ENTRIES || this.byTextChars + rendered.length > TEXT_CACHE_CHARS) {
+      this.byText.clear();
+      this.byTextChars = 0;
+    }
+    if (!this.byText.has(rendered)) this.byTextChars += rendered.length;
     this.byText.set(rendered, piece);
     return piece;
   }
