@@ -168,23 +168,27 @@ void K2Model::dense_ffn(const LayerWeights& L, int n) {
   b_.add(h_, tmp_, static_cast<size_t>(n) * D);
 }
 
-void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::vector<int32_t>>* routes) {
-  const int D = c_.hidden_size, E = c_.n_routed_experts, K = c_.num_experts_per_tok;
-  b_.matmul_bf16(xn_, n, L.router, router_logits_);
+void K2Model::route(const LayerWeights& L, int n, float* logits, int32_t* ids, float* weights) {
+  b_.matmul_bf16(xn_, n, L.router, logits);
   RouterArgs r;
   r.n_tokens = n;
-  r.n_experts = E;
-  r.top_k = K;
+  r.n_experts = c_.n_routed_experts;
+  r.top_k = c_.num_experts_per_tok;
   r.n_group = c_.n_group;
   r.topk_group = c_.topk_group;
   r.norm_topk_prob = c_.norm_topk_prob;
   r.routed_scaling_factor = c_.routed_scaling_factor;
-  r.logits = router_logits_;
+  r.logits = logits;
   r.bias = L.router_bias;
-  r.expert_ids = route_ids_;
-  r.weights = route_w_;
+  r.expert_ids = ids;
+  r.weights = weights;
   b_.router_topk(r);
   b_.sync();
+}
+
+void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::vector<int32_t>>* routes) {
+  const int D = c_.hidden_size, E = c_.n_routed_experts, K = c_.num_experts_per_tok;
+  route(L, n, router_logits_, route_ids_, route_w_);
   if (routes) (*routes)[layer].insert((*routes)[layer].end(), route_ids_, route_ids_ + static_cast<size_t>(n) * K);
 
   // Group the chunk's tokens by the expert they chose (counting sort keeps token order).
@@ -248,23 +252,8 @@ void K2Model::prefetch_next_layer(int layer, int n) {
   if (next >= c_.num_hidden_layers) return;
   // The next layer's router on this layer's FFN input: the residual stream changes little from
   // one layer to the next, so this guesses most of the experts the next layer will choose.
-  const LayerWeights& N = w_.layers[next];
   const int E = c_.n_routed_experts, K = c_.num_experts_per_tok;
-  b_.matmul_bf16(xn_, n, N.router, pf_logits_);
-  RouterArgs r;
-  r.n_tokens = n;
-  r.n_experts = E;
-  r.top_k = K;
-  r.n_group = c_.n_group;
-  r.topk_group = c_.topk_group;
-  r.norm_topk_prob = c_.norm_topk_prob;
-  r.routed_scaling_factor = c_.routed_scaling_factor;
-  r.logits = pf_logits_;
-  r.bias = N.router_bias;
-  r.expert_ids = pf_ids_;
-  r.weights = pf_w_;
-  b_.router_topk(r);
-  b_.sync();
+  route(w_.layers[next], n, pf_logits_, pf_ids_, pf_w_);
   std::vector<char> seen(E, 0);
   std::vector<int32_t> ids;
   for (int i = 0; i < n * K; i++)

@@ -44,6 +44,8 @@ class K2Model {
   // Runs the next MoE layer's router on this layer's FFN input and hands its choices to
   // ExpertProvider::prefetch (only when the provider reads experts in the background).
   void prefetch_next_layer(int layer, int n);
+  // Layer L's router on xn_: top-k expert ids and routing weights per token (synced).
+  void route(const LayerWeights& L, int n, float* logits, int32_t* ids, float* weights);
   float* buf(size_t floats);
 
   ModelConfig c_;

@@ -3,22 +3,11 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openEngine, type NativeEngine } from "../../src/engine/open_engine.js";
-import type { GenerationStats, TokenEvent } from "../../src/engine/types.js";
 import { CheckpointError, UsageError } from "../../src/errors.js";
+import { collect } from "../helpers/collect_tokens.js";
 
 const DIR = fileURLToPath(new URL("../../../shared/fixtures/kimi-k2-tiny", import.meta.url));
 const PROMPT = [1290, 115, 835, 1297, 89, 760, 901, 438, 44, 1085];
-
-async function collect(it: AsyncIterable<TokenEvent>): Promise<{ ids: number[]; stats: GenerationStats }> {
-  const ids: number[] = [];
-  let stats: GenerationStats | undefined;
-  for await (const ev of it) {
-    if (ev.type === "token") ids.push(ev.id);
-    else stats = ev.stats;
-  }
-  expect(stats).toBeDefined();
-  return { ids, stats: stats! };
-}
 
 describe("engine session", () => {
   let engine: NativeEngine;

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCheckpointPlan } from "../../src/engine/checkpoint/load_checkpoint_plan.js";
 import { expertSlotBytes, RUNTIME_RESERVE_BYTES } from "../../src/engine/memory_plan.js";
 import { openEngine, type NativeEngine } from "../../src/engine/open_engine.js";
-import type { GenerationStats, TokenEvent } from "../../src/engine/types.js";
 import { EngineError } from "../../src/errors.js";
+import { collect } from "../helpers/collect_tokens.js";
 
 const DIR = fileURLToPath(new URL("../../../shared/fixtures/kimi-k2-tiny", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -20,16 +20,6 @@ const GOLDEN_CHECK = fileURLToPath(new URL("../../../shared/tools/golden-check.m
 const CONTEXT = 256;
 // 40 tokens: every expert of both MoE layers is chosen at least once.
 const PROMPT = Array.from({ length: 40 }, (_, i) => (i * 97 + 13) % 1536);
-
-async function collect(it: AsyncIterable<TokenEvent>): Promise<{ ids: number[]; stats: GenerationStats }> {
-  const ids: number[] = [];
-  let stats: GenerationStats | undefined;
-  for await (const ev of it) {
-    if (ev.type === "token") ids.push(ev.id);
-    else stats = ev.stats;
-  }
-  return { ids, stats: stats! };
-}
 
 /** A budget that leaves exactly `slots` expert slots after dense + KV + reserve. */
 async function budgetFor(dir: string, slots: number): Promise<number> {
