@@ -1,5 +1,6 @@
 // /stats: what the engine and the latest generation report, as lines.
 import { formatBytes, formatCount, formatRate, formatSeconds } from "../../ui/format_units.js";
+import { formatMemoryPlan } from "../../engine/memory_plan.js";
 import type { OpenedModel } from "./open_chat_model.js";
 import type { RecordingDriver } from "./recording_driver.js";
 
@@ -8,6 +9,7 @@ export function engineStatsLines(opened: OpenedModel, driver: RecordingDriver): 
   const e = opened.engine;
   if (e !== undefined) {
     lines.push(`engine: ${e.details.backend} · mapped ${formatBytes(e.details.mappedBytes)} · weights ${formatBytes(e.info.bytes.total)}`);
+    lines.push(`memory: ${formatMemoryPlan(e.memoryPlan)}`);
   }
   if (opened.session !== undefined) {
     const cap = opened.session.kvCapacity();
