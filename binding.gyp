@@ -8,7 +8,8 @@
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "native-metal",
-        "shaders"
+        "shaders",
+        "shaders/emu/include"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

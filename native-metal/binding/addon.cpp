@@ -12,6 +12,8 @@ namespace k2 {
 
 Napi::Value RunBackendOp(const Napi::CallbackInfo& info);
 void register_expert_cache_sim(Napi::Env env, Napi::Object exports);  // expert_cache_sim_binding.cpp
+Napi::Value RunMetalEmuKernel(const Napi::CallbackInfo& info);
+Napi::Value SetMetalEmuSchedule(const Napi::CallbackInfo& info);
 
 namespace {
 
@@ -31,6 +33,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeEngine", NativeEngineWrap::Init(env));
   exports.Set("NativeSession", NativeSessionWrap::Init(env));
   exports.Set("runBackendOp", Napi::Function::New(env, RunBackendOp, "runBackendOp"));
+  exports.Set("runMetalEmuKernel", Napi::Function::New(env, RunMetalEmuKernel, "runMetalEmuKernel"));
+  exports.Set("setMetalEmuSchedule", Napi::Function::New(env, SetMetalEmuSchedule, "setMetalEmuSchedule"));
   exports.Set("measureMemoryBandwidth", Napi::Function::New(env, MeasureMemoryBandwidth, "measureMemoryBandwidth"));
   register_expert_cache_sim(env, exports);
   exports.Set("cpuIsa", Napi::String::New(env, cpu_kernels().isa));

@@ -87,6 +87,10 @@ export interface K2EngineAddon {
   runBackendOp(backend: string, op: string, args: Record<string, unknown>, options?: BackendOpOptions): any;
   /** GB/s of a multithreaded streaming read of `bytes` (best of several passes). */
   measureMemoryBandwidth(bytes: number, threads: number): number;
+  /** Metal CPU harness (test entry): runs one kernel of shaders/ on typed arrays (buffer(i) = buffers[i], updated in place). */
+  runMetalEmuKernel(name: string, buffers: ArrayBufferView[], options: { grid: number[]; threads: number; schedule?: "forward" | "reverse" }): void;
+  /** Thread order of later metal-emu dispatches; kernels must not depend on it. */
+  setMetalEmuSchedule(schedule: "forward" | "reverse"): void;
   cpuIsa: string;
   defaultThreads: number;
   /** Test/bench entry: an expert cache over a plan's shards without a model (binding/expert_cache_binding.cpp). */

@@ -1,0 +1,5 @@
+// rope.metal compiled unchanged for the CPU harness (include/metal_stdlib stands in for Metal's).
+#include "emu_register.h"
+#include "../rope.metal"
+
+K2_EMU_KERNEL(rope_f32)
