@@ -1,5 +1,6 @@
 // Resolves the engine's run settings: explicit options (CLI flags) first, then the K2_CPU_MODE /
-// K2_BACKEND environment variables, then defaults (all cores, cpu backend, exact mode).
+// K2_BACKEND environment variables, then defaults (all cores, exact mode, metal on Apple Silicon
+// and cpu elsewhere).
 import { availableParallelism } from "node:os";
 import { ConfigError } from "../../errors.js";
 import type { NativeLoadPlan } from "../native_api.js";
@@ -23,12 +24,17 @@ function fromEnv<T extends string>(name: string, allowed: readonly T[], env: Nod
   return v as T;
 }
 
+/** Metal on Apple Silicon (the GPU shares the weights' memory), the CPU backend elsewhere. */
+export function defaultBackend(platform: string = process.platform, arch: string = process.arch): NativeLoadPlan["backend"] {
+  return platform === "darwin" && arch === "arm64" ? "metal" : "cpu";
+}
+
 export function resolvePlanOptions(opts: PlanOptions, env: NodeJS.ProcessEnv = process.env): ResolvedPlanOptions {
   const threads = opts.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new ConfigError(`threads must be an integer in 1..1024 (got ${threads})`);
   const memoryBudget = opts.memoryBudget ?? 0;
   if (!Number.isSafeInteger(memoryBudget) || memoryBudget < 0) throw new ConfigError(`memory budget must be a whole number of bytes >= 0 (got ${memoryBudget})`);
-  const backend = opts.backend ?? fromEnv("K2_BACKEND", BACKENDS, env) ?? "cpu";
+  const backend = opts.backend ?? fromEnv("K2_BACKEND", BACKENDS, env) ?? defaultBackend();
   if (!BACKENDS.includes(backend)) throw new ConfigError(`backend "${backend}" must be one of: ${BACKENDS.join(", ")}`);
   if (backend === "metal" && process.platform !== "darwin") {
     throw new ConfigError(`backend "metal" needs macOS with Apple Silicon; use "cpu" (or "metal-emu" to emulate the Metal kernels)`);
