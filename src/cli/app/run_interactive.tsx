@@ -80,6 +80,11 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
         ? ` · weights ${formatBytes(opened.engine.info.bytes.total)} + KV cache up to ${formatBytes(opened.session.kvCapacity().bytes)}`
         : "";
     notices.push(`${opened.model.name} ready · context ${opened.model.contextWindow} tokens${memory} · /help for commands`);
+    // Clear the loading screen first and give Ink's throttled renderer time to flush: a loading
+    // frame still pending when the chat screen prints its first <Static> lines would be written
+    // after them and stay behind in the scrollback.
+    instance.rerender(<></>);
+    await new Promise((r) => setTimeout(r, 50));
     instance.rerender(
       <ChatApp
         driver={holder.current}
