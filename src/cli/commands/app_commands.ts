@@ -10,7 +10,7 @@ export function registerAppCommands(program: Command): void {
   program
     .description("Kimi K2 Thinking in your terminal, running locally")
     .option("-p, --prompt [text]", "one-shot: answer this and exit (piped stdin is added as context; alone it is the prompt)")
-    .option("-m, --model <dir>", "checkpoint folder (default: config `model`, K2_MODEL, else the newest Kimi-K2 snapshot in ~/.cache/huggingface/hub)")
+    .option("-m, --model <dir>", "checkpoint folder (default: K2_MODEL, else config `model`, else the newest Kimi-K2 snapshot in ~/.cache/huggingface/hub)")
     .option("--temperature <t>", "sampling temperature (0 = greedy)")
     .option("--top-p <p>", "nucleus sampling mass")
     .option("--top-k <k>", "keep the k most likely tokens (0 = off)")
