@@ -26,6 +26,7 @@ export const SETTINGS = {
   contextSize: { kind: "integer", env: "K2_CONTEXT", minimum: 16, default: 32768, description: "context window (KV-cache capacity) in tokens" },
   memoryBudgetGB: { kind: "number", env: "K2_MEMORY_BUDGET_GB", exclusiveMinimum: 0, description: "memory the engine may keep resident, in GB (experts beyond it stream from disk)" },
   expertIo: { kind: "enum", env: "K2_EXPERT_IO", values: ["pread", "mmap"], description: "how experts beyond the memory budget are read from disk" },
+  recordRoutes: { kind: "string", env: "K2_RECORD_ROUTES", description: "route trace file the engine appends every token's routed experts to (k2 simulate --trace)" },
   threads: { kind: "integer", env: "K2_THREADS", minimum: 1, description: "CPU threads for the engine" },
   backend: { kind: "enum", env: "K2_BACKEND", values: ["cpu", "metal", "metal-emu"], description: "compute backend" },
   permissionMode: { kind: "enum", env: "K2_PERMISSION_MODE", values: ["ask", "auto-edit", "yolo"], default: "ask", description: "what tools may do without asking" },

@@ -70,6 +70,16 @@ describe("--record-routes", () => {
     expect(row.result.hits + row.result.misses).toBe(t.tokens * 2 * 4);
   });
 
+  it("the app (one-shot) records every token it runs through the model", () => {
+    const path = join(dir, "app.k2routes");
+    const r = k2(["--model", TINY, "-p", "hi", "--max-tokens", "3", "--temperature", "0", "--record-routes", path]);
+    expect(r.code).toBe(0);
+    const t = addon.readRouteTrace(path);
+    expect(t.shape.moeLayers).toEqual([1, 2]);
+    // The rendered prompt (system, user turn, assistant header) plus the decoded tokens but the last.
+    expect(t.tokens).toBeGreaterThan(3);
+  });
+
   it("an unwritable trace path is a clear error before anything runs", () => {
     const r = k2(["generate", "--model", TINY, "--ids", "1", "-n", "1", "--record-routes", join(dir, "no-such-dir", "x.k2routes")]);
     expect(r.code).toBe(1);

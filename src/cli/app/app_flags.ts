@@ -19,6 +19,7 @@ export interface RawAppFlags {
   threads?: string;
   memoryBudget?: string;
   expertIo?: string;
+  recordRoutes?: string;
   outputFormat?: string;
   showThinking?: boolean;
   allowTools?: string | boolean;
@@ -55,6 +56,7 @@ const FLAG_SETTINGS: [keyof RawAppFlags, SettingKey, string][] = [
   ["context", "contextSize", "--context"],
   ["threads", "threads", "--threads"],
   ["expertIo", "expertIo", "--expert-io"],
+  ["recordRoutes", "recordRoutes", "--record-routes"],
 ];
 
 export function parseAppFlags(raw: RawAppFlags): AppFlags {

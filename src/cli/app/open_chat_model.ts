@@ -29,6 +29,7 @@ export async function openLocalModel(dir: string, settings: Settings, onProgress
     backend: settings.backend,
     memoryBudget: settings.memoryBudgetGB !== undefined ? Math.round(settings.memoryBudgetGB * 1024 ** 3) : undefined,
     expertIo: settings.expertIo,
+    recordRoutes: settings.recordRoutes !== undefined ? path.resolve(settings.recordRoutes) : undefined,
     onProgress,
   });
   try {

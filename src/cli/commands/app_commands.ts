@@ -21,6 +21,7 @@ export function registerAppCommands(program: Command): void {
     .option("--threads <n>", "CPU threads for the engine")
     .option("--memory-budget <size>", "memory the engine may hold: bytes, 64G, 512M or 40% of RAM (default: config memoryBudgetGB, else 75% of RAM)")
     .option("--expert-io <mode>", "how streamed experts are read: pread | mmap")
+    .option("--record-routes <file>", "write every token's routed experts per layer to FILE (a route trace for k2 simulate --trace)")
     .addOption(new Option("--output-format <format>", "one-shot output").choices(["text", "json", "stream-json"]).default("text"))
     .option("--show-thinking", "show reasoning (TUI: expanded; one-shot: on stderr, with tool progress)")
     .option("--allow-tools [rules]", "let tools change files / run commands without asking (optionally only these comma-separated rules)")
