@@ -11,6 +11,7 @@ const SUITES: Record<string, Suite> = {
   memory: () => import("./memory_bandwidth_bench.js"),
   engine: () => import("./engine_bench.js"),
   experts: () => import("./expert_bench.js"),
+  simulate: () => import("./expert_sim_bench.js"),
   server: () => import("./server_bench.js"),
   startup: () => import("./startup_bench.js"),
 };
