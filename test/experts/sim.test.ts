@@ -207,6 +207,7 @@ describe("k2 simulate", () => {
     [["--reuse", "2"], /--reuse: must be in \[0, 1\]/],
     [["--tokens", "0"], /--tokens: 0 is out of range/],
     [["--budget-fraction", "1.5"], /--budget-fraction: must be in \(0, 1\]/],
+    [["--window-share", "2"], /--window-share: must be in \[0, 1\]/],
     [["--memory", "64", "--profile", "mac64"], /--memory and --profile cannot be used together/],
   ])("bad flags %j exit 2 with a message", (args, message) => {
     const r = k2(args as string[]);
@@ -219,6 +220,18 @@ describe("k2 simulate", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/24GB .* lru .* 0 +does not fit/);
     expect(r.stdout).toMatch(/24GB: .* is less than the dense weights \(23\.4 GB\) \+ KV cache at 32768 tokens/);
+  });
+
+  it("policy parameters reach the policy: mix with no protected share behaves differently", () => {
+    const args = ["--tokens", "200", "--profile", "mac64", "--policy", "mix", "--json"];
+    const hits = (extra: string[]) => JSON.parse(k2([...args, ...extra]).stdout).rows[0].result.hits as number;
+    expect(hits(["--window-share", "0"])).not.toBe(hits([]));
+  });
+
+  it("a warm-up as long as the trace is an error", () => {
+    const r = k2(["--tokens", "50", "--warmup", "50", "--profile", "mac64", "--policy", "lru"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the trace has 50 tokens, not more than the 50-token warm-up \(lower --warmup\)/);
   });
 
   it("a missing trace file is a runtime error (exit 1) naming it", () => {

@@ -17,6 +17,7 @@ export interface SimulateFlags {
   policy: string;
   halfLife?: string;
   window?: string;
+  windowShare?: string;
   profile?: string;
   memory?: string;
   memGbps?: string;
@@ -56,6 +57,8 @@ export function parseSimulateFlags(f: SimulateFlags): ParsedSimulateFlags {
   if (halfLife !== undefined) params.halfLife = halfLife;
   const window = parseIntFlag("--window", f.window, 0, 2 ** 32 - 1);
   if (window !== undefined) params.window = window;
+  const windowShare = parseNumberFlag("--window-share", f.windowShare, (n) => n >= 0 && n <= 1, "in [0, 1]");
+  if (windowShare !== undefined) params.windowShare = windowShare;
   const memOverride = parseNumberFlag("--mem-gbps", f.memGbps, positive, "a bandwidth in GB/s > 0");
   const ssdOverride = parseNumberFlag("--ssd-gbps", f.ssdGbps, positive, "a bandwidth in GB/s > 0");
   const memGBps = memOverride ?? DEFAULT_BANDWIDTHS.memGBps;
