@@ -3,6 +3,10 @@
 //                         one simdgroup per intermediate row r; grid (ceil(inter / 4), n_rows)
 //   moe_down_int4_f32:    out[rows[j], d] += weight[j] * (down_d . h[j])
 //                         one simdgroup per output dim d; grid (ceil(dim / 4), n_rows).
+// Experts chosen by many tokens of a prefill chunk take the tiled INT4 matmul instead (weights
+// read once per 32 tokens, not once per token), between these two:
+//   moe_gather_rows_f32:  xg[j, :] = x[rows[j], :]                    grid (ceil(dim / 256), n_rows)
+//   moe_scatter_add_f32:  out[rows[j], :] += weight[j] * y[j, :]       grid (ceil(dim / 256), n_rows)
 // A token picks an expert at most once, so within one dispatch no two threads add to the same
 // element; dispatches of different experts are ordered by the encoder.
 #include <metal_stdlib>
@@ -50,4 +54,33 @@ kernel void moe_down_int4_f32(constant K2MoeArgs& args [[buffer(0)]],
   const int groups = args.inter / 32;
   const float s = simd_sum(int4_row_dot_lane(down_q + d * (args.inter / 8), down_s + d * groups, h + j * args.inter, groups, tiisg));
   if (tiisg == 0) out[rows[j] * args.dim + d] += weight[j] * s;
+}
+
+kernel void moe_gather_rows_f32(constant K2MoeArgs& args [[buffer(0)]],
+                                device const float* x [[buffer(1)]],
+                                device const int* rows [[buffer(2)]],
+                                device float* xg [[buffer(3)]],
+                                uint3 tgpig [[threadgroup_position_in_grid]],
+                                ushort tiitg [[thread_index_in_threadgroup]],
+                                ushort ntg [[threads_per_threadgroup]],
+                                ushort sgitg [[simdgroup_index_in_threadgroup]],
+                                ushort tiisg [[thread_index_in_simdgroup]]) {
+  const int k = int(tgpig.x) * ntg + tiitg, j = int(tgpig.y);
+  if (k >= args.dim) return;
+  xg[j * args.dim + k] = x[rows[j] * args.dim + k];
+}
+
+kernel void moe_scatter_add_f32(constant K2MoeArgs& args [[buffer(0)]],
+                                device const float* y [[buffer(1)]],
+                                device const int* rows [[buffer(2)]],
+                                device const float* weight [[buffer(3)]],
+                                device float* out [[buffer(4)]],
+                                uint3 tgpig [[threadgroup_position_in_grid]],
+                                ushort tiitg [[thread_index_in_threadgroup]],
+                                ushort ntg [[threads_per_threadgroup]],
+                                ushort sgitg [[simdgroup_index_in_threadgroup]],
+                                ushort tiisg [[thread_index_in_simdgroup]]) {
+  const int k = int(tgpig.x) * ntg + tiitg, j = int(tgpig.y);
+  if (k >= args.dim) return;
+  out[rows[j] * args.dim + k] += weight[j] * y[j * args.dim + k];
 }

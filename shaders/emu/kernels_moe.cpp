@@ -4,3 +4,5 @@
 
 K2_EMU_KERNEL(moe_gate_up_int4_f32)
 K2_EMU_KERNEL(moe_down_int4_f32)
+K2_EMU_KERNEL(moe_gather_rows_f32)
+K2_EMU_KERNEL(moe_scatter_add_f32)

@@ -159,9 +159,10 @@ describe("metal kernels on the harness vs the cpu backend", () => {
   });
 
   // Two INT4 matvecs + SwiGLU + INT4 matvec + weighted accumulate: 2e-5 of the output scale.
-  it("moe_gate_up_int4_f32 and moe_down_int4_f32 accumulate weighted experts into token rows", () => {
+  // Groups under 8 rows: moe_gate_up/moe_down matvecs; from 8 rows: gather, tiled INT4 matmuls, scatter-add.
+  it("moe kernels (matvec and gathered tiled paths) accumulate weighted experts into token rows", () => {
     const r = rng(109);
-    const n = 11, dim = 96, inter = 160;
+    const n = 45, dim = 96, inter = 160;
     const experts = [0, 1, 2].map(() => {
       const g = randInt4(r, inter, dim), u = randInt4(r, inter, dim), d = randInt4(r, dim, inter);
       return { gatePacked: g.packed, gateScales: g.scales, upPacked: u.packed, upScales: u.scales, downPacked: d.packed, downScales: d.scales };
@@ -170,6 +171,7 @@ describe("metal kernels on the harness vs the cpu backend", () => {
       { expert: 2, rows: new Int32Array([0, 3, 4]), weights: new Float32Array([0.5, 1.25, 0.75]) },
       { expert: 0, rows: new Int32Array([3]), weights: new Float32Array([2]) },
       { expert: 1, rows: Int32Array.from({ length: 10 }, (_, i) => (i * 3 + 1) % n), weights: Float32Array.from({ length: 10 }, (_, i) => 0.1 * (i + 1)) },
+      { expert: 0, rows: Int32Array.from({ length: 40 }, (_, i) => (i * 7 + 2) % n), weights: Float32Array.from({ length: 40 }, (_, i) => 0.05 * (i + 1)) },
     ];
     const { metal, cpu } = both<Float32Array>("moe_experts", { n, dim, inter, x: randF32(r, n * dim), out: randF32(r, n * dim), experts, groups });
     expectNear(metal, cpu, dim, 2e-5, 1e-6, "moe_experts");

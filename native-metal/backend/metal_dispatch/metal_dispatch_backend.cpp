@@ -26,7 +26,7 @@ void require(bool ok, const std::string& what) {
 MetalDispatchBackend::MetalDispatchBackend(std::unique_ptr<MetalDevice> device) : dev_(std::move(device)) {}
 
 MetalDispatchBackend::~MetalDispatchBackend() {
-  if (moe_h_) dev_->free(moe_h_);
+  if (moe_scratch_) dev_->free(moe_scratch_);
 }
 
 std::string MetalDispatchBackend::name() const { return dev_->name(); }
@@ -126,22 +126,40 @@ void MetalDispatchBackend::moe_experts(const float* x, int dim, int inter, const
   require(dim % 32 == 0 && inter % 32 == 0, "moe_experts: dim and inter must be multiples of 32 (INT4 groups)");
   std::vector<size_t> offset(n_groups + 1, 0);
   for (int g = 0; g < n_groups; g++) offset[g + 1] = offset[g] + groups[g].n_rows;
-  const size_t need = offset[n_groups] * inter;
-  if (need == 0) return;
-  if (need > moe_h_floats_) {
+  const size_t total = offset[n_groups];
+  if (total == 0) return;
+  // Per routed row: h (inter) for both paths; xg (dim), u (inter), y (dim) for the tiled path.
+  const size_t per_row = static_cast<size_t>(2) * inter + 2 * static_cast<size_t>(dim);
+  const size_t need = total * per_row;
+  if (need > moe_scratch_floats_) {
     // The old scratch may still be read by issued launches: wait before freeing it.
     dev_->sync();
-    if (moe_h_) dev_->free(moe_h_);
-    moe_h_ = nullptr;
-    moe_h_ = static_cast<float*>(dev_->alloc(need * sizeof(float)));
-    moe_h_floats_ = need;
+    if (moe_scratch_) dev_->free(moe_scratch_);
+    moe_scratch_ = nullptr;
+    moe_scratch_ = static_cast<float*>(dev_->alloc(need * sizeof(float)));
+    moe_scratch_floats_ = need;
   }
   for (int g = 0; g < n_groups; g++) {
     const MoeGroup& G = groups[g];
     if (G.n_rows == 0) continue;
     const ExpertWeights& e = *G.expert;
     const K2MoeArgs a{G.n_rows, dim, inter};
-    float* h = moe_h_ + offset[g] * inter;
+    float* h = moe_scratch_ + offset[g] * per_row;
+    if (G.n_rows >= kTiledMinRows) {
+      // Many tokens on one expert (prefill): gather them, then the tiled matmuls read each
+      // weight once per 32 tokens instead of once per token.
+      float* xg = h + static_cast<size_t>(G.n_rows) * inter;
+      float* u = xg + static_cast<size_t>(G.n_rows) * dim;
+      float* y = u + static_cast<size_t>(G.n_rows) * inter;
+      const uint32_t cols = ceil_div(dim, K2_ELEMWISE_THREADS);
+      launch("moe_gather_rows_f32", a, {x, G.rows, xg}, cols, G.n_rows, K2_ELEMWISE_THREADS);
+      matmul_int4(xg, G.n_rows, e.gate, h);
+      matmul_int4(xg, G.n_rows, e.up, u);
+      swiglu(h, u, G.n_rows, inter, h);
+      matmul_int4(h, G.n_rows, e.down, y);
+      launch("moe_scatter_add_f32", a, {y, G.rows, G.weights, out}, cols, G.n_rows, K2_ELEMWISE_THREADS);
+      continue;
+    }
     launch("moe_gate_up_int4_f32", a, {x, G.rows, e.gate.packed, e.gate.scales, e.up.packed, e.up.scales, h},
            ceil_div(inter, K2_MATVEC_ROWS_PER_TG), G.n_rows, 32 * K2_MATVEC_ROWS_PER_TG);
     launch("moe_down_int4_f32", a, {h, G.rows, G.weights, e.down.packed, e.down.scales, out}, ceil_div(dim, K2_MATVEC_ROWS_PER_TG),

@@ -43,8 +43,10 @@ class MetalDispatchBackend : public Backend {
   void launch(const char* kernel, const Args& args, std::initializer_list<const void*> buffers, uint32_t gx, uint32_t gy,
               int threads);
   std::unique_ptr<MetalDevice> dev_;
-  float* moe_h_ = nullptr;  // gate/up output of every routed row of the current moe_experts call
-  size_t moe_h_floats_ = 0;
+  // Scratch of moe_experts for every routed row of the call: gate/up output (matvec path), and
+  // gathered rows, up output and down output (tiled path). Grown, never shrunk.
+  float* moe_scratch_ = nullptr;
+  size_t moe_scratch_floats_ = 0;
 };
 
 }  // namespace k2
