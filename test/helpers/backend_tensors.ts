@@ -1,18 +1,10 @@
 // Random tensors in the checkpoint's encodings (bf16 bits, compressed-tensors INT4) and a
 // tolerance-aware comparison, shared by the backend op tests of every backend.
 import { expect } from "vitest";
+import { seededRng } from "./seeded_rng.js";
 
 // Deterministic pseudo-random numbers (mulberry32) so failures reproduce.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRng;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
