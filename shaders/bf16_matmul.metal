@@ -16,7 +16,7 @@ kernel void bf16_matvec_f32(constant K2MatmulArgs& args [[buffer(0)]],
                             device float* y [[buffer(3)]],
                             uint3 tgpig [[threadgroup_position_in_grid]],
                             ushort tiitg [[thread_index_in_threadgroup]],
-                            ushort ntg [[threads_per_threadgroup]],
+                            ushort3 ntg [[threads_per_threadgroup]],
                             ushort sgitg [[simdgroup_index_in_threadgroup]],
                             ushort tiisg [[thread_index_in_simdgroup]]) {
   const int row = int(tgpig.x) * K2_MATVEC_ROWS_PER_TG + sgitg;
@@ -36,7 +36,7 @@ kernel void bf16_matmul_f32(constant K2MatmulArgs& args [[buffer(0)]],
                             device float* y [[buffer(3)]],
                             uint3 tgpig [[threadgroup_position_in_grid]],
                             ushort tiitg [[thread_index_in_threadgroup]],
-                            ushort ntg [[threads_per_threadgroup]],
+                            ushort3 ntg [[threads_per_threadgroup]],
                             ushort sgitg [[simdgroup_index_in_threadgroup]],
                             ushort tiisg [[thread_index_in_simdgroup]]) {
   threadgroup float xs[K2_T * K2_T];

@@ -12,10 +12,10 @@ kernel void swiglu_f32(constant K2ElementwiseArgs& args [[buffer(0)]],
                        device float* out [[buffer(3)]],
                        uint3 tgpig [[threadgroup_position_in_grid]],
                        ushort tiitg [[thread_index_in_threadgroup]],
-                       ushort ntg [[threads_per_threadgroup]],
+                       ushort3 ntg [[threads_per_threadgroup]],
                        ushort sgitg [[simdgroup_index_in_threadgroup]],
                        ushort tiisg [[thread_index_in_simdgroup]]) {
-  const int i = int(tgpig.x) * ntg + tiitg;
+  const int i = int(tgpig.x) * ntg.x + tiitg;
   if (i >= args.n) return;
   const float g = gate[i];
   out[i] = g / (1.0f + exp(-g)) * up[i];
@@ -27,10 +27,10 @@ kernel void add_f32(constant K2ElementwiseArgs& args [[buffer(0)]],
                     device const float* x [[buffer(2)]],
                     uint3 tgpig [[threadgroup_position_in_grid]],
                     ushort tiitg [[thread_index_in_threadgroup]],
-                    ushort ntg [[threads_per_threadgroup]],
+                    ushort3 ntg [[threads_per_threadgroup]],
                     ushort sgitg [[simdgroup_index_in_threadgroup]],
                     ushort tiisg [[thread_index_in_simdgroup]]) {
-  const int i = int(tgpig.x) * ntg + tiitg;
+  const int i = int(tgpig.x) * ntg.x + tiitg;
   if (i >= args.n) return;
   y[i] += x[i];
 }
@@ -42,10 +42,10 @@ kernel void embed_bf16_f32(constant K2EmbedArgs& args [[buffer(0)]],
                            device float* out [[buffer(3)]],
                            uint3 tgpig [[threadgroup_position_in_grid]],
                            ushort tiitg [[thread_index_in_threadgroup]],
-                           ushort ntg [[threads_per_threadgroup]],
+                           ushort3 ntg [[threads_per_threadgroup]],
                            ushort sgitg [[simdgroup_index_in_threadgroup]],
                            ushort tiisg [[thread_index_in_simdgroup]]) {
-  const int k = int(tgpig.x) * ntg + tiitg, t = int(tgpig.y);
+  const int k = int(tgpig.x) * ntg.x + tiitg, t = int(tgpig.y);
   if (k >= args.cols) return;
   out[t * args.cols + k] = bf16_to_f32(table[ids[t] * args.cols + k]);
 }

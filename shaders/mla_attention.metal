@@ -21,7 +21,7 @@ kernel void mla_attention_f32(constant K2MlaArgs& args [[buffer(0)]],
                               device float* out [[buffer(6)]],
                               uint3 tgpig [[threadgroup_position_in_grid]],
                               ushort tiitg [[thread_index_in_threadgroup]],
-                              ushort ntg [[threads_per_threadgroup]],
+                              ushort3 ntg [[threads_per_threadgroup]],
                               ushort sgitg [[simdgroup_index_in_threadgroup]],
                               ushort tiisg [[thread_index_in_simdgroup]]) {
   threadgroup float q_lat[K2_MLA_MAX_LORA];
@@ -31,12 +31,12 @@ kernel void mla_attention_f32(constant K2MlaArgs& args [[buffer(0)]],
 
   const int h = int(tgpig.x), t = int(tgpig.y);
   const int L = args.kv_lora, nope = args.nope_dim, rope = args.rope_dim;
-  const int nsg = ntg / 32;
+  const int nsg = ntg.x / 32;
   device const float* q = q_all + (t * args.n_heads + h) * (nope + rope);
   device const ushort* w_uk = kv_b + h * (nope + args.v_dim) * L;
   device const ushort* w_uv = w_uk + nope * L;
 
-  for (int l = tiitg; l < L; l += ntg) {
+  for (int l = tiitg; l < L; l += ntg.x) {
     float s = 0.0f;
     for (int i = 0; i < nope; i++) s = fma(q[i], bf16_to_f32(w_uk[i * L + l]), s);
     q_lat[l] = s;
@@ -71,7 +71,7 @@ kernel void mla_attention_f32(constant K2MlaArgs& args [[buffer(0)]],
   float S = 0.0f;
   for (int s = 0; s < nsg; s++) S += s_part[s] * exp(m_part[s] - M);
   // q_lat is free again (every simdgroup is past its last read): it now holds o_lat.
-  for (int l = tiitg; l < L; l += ntg) {
+  for (int l = tiitg; l < L; l += ntg.x) {
     float v = 0.0f;
     for (int s = 0; s < nsg; s++) v = fma(o_part[s * L + l], exp(m_part[s] - M), v);
     q_lat[l] = v / S;

@@ -25,7 +25,7 @@ kernel void moe_gate_up_int4_f32(constant K2MoeArgs& args [[buffer(0)]],
                                  device float* h [[buffer(7)]],
                                  uint3 tgpig [[threadgroup_position_in_grid]],
                                  ushort tiitg [[thread_index_in_threadgroup]],
-                                 ushort ntg [[threads_per_threadgroup]],
+                                 ushort3 ntg [[threads_per_threadgroup]],
                                  ushort sgitg [[simdgroup_index_in_threadgroup]],
                                  ushort tiisg [[thread_index_in_simdgroup]]) {
   const int r = int(tgpig.x) * K2_MATVEC_ROWS_PER_TG + sgitg, j = int(tgpig.y);
@@ -46,7 +46,7 @@ kernel void moe_down_int4_f32(constant K2MoeArgs& args [[buffer(0)]],
                               device float* out [[buffer(6)]],
                               uint3 tgpig [[threadgroup_position_in_grid]],
                               ushort tiitg [[thread_index_in_threadgroup]],
-                              ushort ntg [[threads_per_threadgroup]],
+                              ushort3 ntg [[threads_per_threadgroup]],
                               ushort sgitg [[simdgroup_index_in_threadgroup]],
                               ushort tiisg [[thread_index_in_simdgroup]]) {
   const int d = int(tgpig.x) * K2_MATVEC_ROWS_PER_TG + sgitg, j = int(tgpig.y);
@@ -62,10 +62,10 @@ kernel void moe_gather_rows_f32(constant K2MoeArgs& args [[buffer(0)]],
                                 device float* xg [[buffer(3)]],
                                 uint3 tgpig [[threadgroup_position_in_grid]],
                                 ushort tiitg [[thread_index_in_threadgroup]],
-                                ushort ntg [[threads_per_threadgroup]],
+                                ushort3 ntg [[threads_per_threadgroup]],
                                 ushort sgitg [[simdgroup_index_in_threadgroup]],
                                 ushort tiisg [[thread_index_in_simdgroup]]) {
-  const int k = int(tgpig.x) * ntg + tiitg, j = int(tgpig.y);
+  const int k = int(tgpig.x) * ntg.x + tiitg, j = int(tgpig.y);
   if (k >= args.dim) return;
   xg[j * args.dim + k] = x[rows[j] * args.dim + k];
 }
@@ -77,10 +77,10 @@ kernel void moe_scatter_add_f32(constant K2MoeArgs& args [[buffer(0)]],
                                 device float* out [[buffer(4)]],
                                 uint3 tgpig [[threadgroup_position_in_grid]],
                                 ushort tiitg [[thread_index_in_threadgroup]],
-                                ushort ntg [[threads_per_threadgroup]],
+                                ushort3 ntg [[threads_per_threadgroup]],
                                 ushort sgitg [[simdgroup_index_in_threadgroup]],
                                 ushort tiisg [[thread_index_in_simdgroup]]) {
-  const int k = int(tgpig.x) * ntg + tiitg, j = int(tgpig.y);
+  const int k = int(tgpig.x) * ntg.x + tiitg, j = int(tgpig.y);
   if (k >= args.dim) return;
   out[rows[j] * args.dim + k] += weight[j] * y[j * args.dim + k];
 }

@@ -12,20 +12,20 @@ kernel void rmsnorm_f32(constant K2RmsNormArgs& args [[buffer(0)]],
                         device float* y [[buffer(3)]],
                         uint3 tgpig [[threadgroup_position_in_grid]],
                         ushort tiitg [[thread_index_in_threadgroup]],
-                        ushort ntg [[threads_per_threadgroup]],
+                        ushort3 ntg [[threads_per_threadgroup]],
                         ushort sgitg [[simdgroup_index_in_threadgroup]],
                         ushort tiisg [[thread_index_in_simdgroup]]) {
   threadgroup float partial[32];
   device const float* xr = x + int(tgpig.x) * args.stride;
   device float* yr = y + int(tgpig.x) * args.stride;
   float ss = 0.0f;
-  for (int k = tiitg; k < args.dim; k += ntg) ss = fma(xr[k], xr[k], ss);
+  for (int k = tiitg; k < args.dim; k += ntg.x) ss = fma(xr[k], xr[k], ss);
   ss = simd_sum(ss);
   if (tiisg == 0) partial[sgitg] = ss;
   threadgroup_barrier(mem_flags::mem_threadgroup);
   float total = 0.0f;
-  for (int s = 0; s < (ntg + 31) / 32; s++) total += partial[s];
+  for (int s = 0; s < (ntg.x + 31) / 32; s++) total += partial[s];
   const float inv = rsqrt(total / float(args.dim) + args.eps);
   // x and y may alias: every thread reads its own elements before writing them.
-  for (int k = tiitg; k < args.dim; k += ntg) yr[k] = xr[k] * inv * bf16_to_f32(w[k]);
+  for (int k = tiitg; k < args.dim; k += ntg.x) yr[k] = xr[k] * inv * bf16_to_f32(w[k]);
 }

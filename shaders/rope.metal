@@ -28,12 +28,12 @@ kernel void rope_f32(constant K2RopeArgs& args [[buffer(0)]],
                      device const float* inv_freq [[buffer(3)]],
                      uint3 tgpig [[threadgroup_position_in_grid]],
                      ushort tiitg [[thread_index_in_threadgroup]],
-                     ushort ntg [[threads_per_threadgroup]],
+                     ushort3 ntg [[threads_per_threadgroup]],
                      ushort sgitg [[simdgroup_index_in_threadgroup]],
                      ushort tiisg [[thread_index_in_simdgroup]]) {
   const int r = int(tgpig.x);
   const int half_dim = args.rope_dim / 2;
-  for (int j = tiitg; j < args.n_heads * half_dim; j += ntg) {
+  for (int j = tiitg; j < args.n_heads * half_dim; j += ntg.x) {
     const int h = j / half_dim, i = j % half_dim;
     const float a = rope_reduced_angle(pos[r], inv_freq[i]);
     const float c = cos(a), s = sin(a);

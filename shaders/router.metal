@@ -23,7 +23,7 @@ kernel void router_topk_f32(constant K2RouterArgs& args [[buffer(0)]],
                             device float* weights [[buffer(4)]],
                             uint3 tgpig [[threadgroup_position_in_grid]],
                             ushort tiitg [[thread_index_in_threadgroup]],
-                            ushort ntg [[threads_per_threadgroup]],
+                            ushort3 ntg [[threads_per_threadgroup]],
                             ushort sgitg [[simdgroup_index_in_threadgroup]],
                             ushort tiisg [[thread_index_in_simdgroup]]) {
   threadgroup float sel[K2_ROUTER_MAX_EXPERTS];

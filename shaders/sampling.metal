@@ -16,7 +16,7 @@ kernel void argmax_f32(constant K2ArgmaxArgs& args [[buffer(0)]],
                        device int* out [[buffer(2)]],
                        uint3 tgpig [[threadgroup_position_in_grid]],
                        ushort tiitg [[thread_index_in_threadgroup]],
-                       ushort ntg [[threads_per_threadgroup]],
+                       ushort3 ntg [[threads_per_threadgroup]],
                        ushort sgitg [[simdgroup_index_in_threadgroup]],
                        ushort tiisg [[thread_index_in_simdgroup]]) {
   threadgroup float best_v[32];
@@ -24,7 +24,7 @@ kernel void argmax_f32(constant K2ArgmaxArgs& args [[buffer(0)]],
   device const float* row = logits + int(tgpig.x) * args.n;
   float bv = 0.0f;
   int bi = -1;
-  for (int i = tiitg; i < args.n; i += ntg)
+  for (int i = tiitg; i < args.n; i += ntg.x)
     if (argmax_better(row[i], i, bv, bi)) {
       bv = row[i];
       bi = i;
@@ -43,7 +43,7 @@ kernel void argmax_f32(constant K2ArgmaxArgs& args [[buffer(0)]],
   }
   threadgroup_barrier(mem_flags::mem_threadgroup);
   if (tiitg == 0) {
-    for (int s = 1; s < (ntg + 31) / 32; s++)
+    for (int s = 1; s < (ntg.x + 31) / 32; s++)
       if (argmax_better(best_v[s], best_i[s], bv, bi)) {
         bv = best_v[s];
         bi = best_i[s];

@@ -34,7 +34,7 @@ struct ArgFor {
     } else if constexpr (I == NB + 1) {
       return P(p.tid);
     } else if constexpr (I == NB + 2) {
-      return P(p.ntg);
+      return P(p.ntg, 1, 1);  // threads_per_threadgroup: 1-D threadgroups
     } else if constexpr (I == NB + 3) {
       return P(p.simd);
     } else {

@@ -5,6 +5,13 @@
 // kept per host thread and loop over kernel invocations, so a dispatch costs no system calls.
 // _FORTIFY_SOURCE's longjmp check rejects jumps between stacks, hence the #undef.
 #undef _FORTIFY_SOURCE
+#if defined(__APPLE__)
+// macOS declares the (deprecated, still working) ucontext calls only under _XOPEN_SOURCE, which
+// in turn hides MAP_ANONYMOUS unless _DARWIN_C_SOURCE is also set.
+#define _XOPEN_SOURCE 600
+#define _DARWIN_C_SOURCE
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+#endif
 #include "emu_runtime.h"
 
 #include <setjmp.h>

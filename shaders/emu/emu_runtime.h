@@ -9,7 +9,7 @@
 // Kernels are registered by name (K2_EMU_KERNEL) so the dispatch layer can call them like a
 // pipeline state. Position parameters: every kernel ends with the fixed tail
 //   uint3 tgpig [[threadgroup_position_in_grid]], ushort tiitg [[thread_index_in_threadgroup]],
-//   ushort ntg [[threads_per_threadgroup]], ushort sgitg [[simdgroup_index_in_threadgroup]],
+//   ushort3 ntg [[threads_per_threadgroup]], ushort sgitg [[simdgroup_index_in_threadgroup]],
 //   ushort tiisg [[thread_index_in_simdgroup]]
 // and buffer(i) is parameter i (lint_msl.mjs checks both).
 #pragma once

@@ -25,7 +25,7 @@ const report = (file, line, msg) => problems.push(`${relative(process.cwd(), fil
 const TAIL = [
   "uint3 tgpig [[threadgroup_position_in_grid]]",
   "ushort tiitg [[thread_index_in_threadgroup]]",
-  "ushort ntg [[threads_per_threadgroup]]",
+  "ushort3 ntg [[threads_per_threadgroup]]",
   "ushort sgitg [[simdgroup_index_in_threadgroup]]",
   "ushort tiisg [[thread_index_in_simdgroup]]",
 ];

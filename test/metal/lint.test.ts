@@ -19,7 +19,7 @@ function lint(dir?: string): { code: number; out: string } {
 
 const TAIL = `uint3 tgpig [[threadgroup_position_in_grid]],
     ushort tiitg [[thread_index_in_threadgroup]],
-    ushort ntg [[threads_per_threadgroup]],
+    ushort3 ntg [[threads_per_threadgroup]],
     ushort sgitg [[simdgroup_index_in_threadgroup]],
     ushort tiisg [[thread_index_in_simdgroup]]`;
 

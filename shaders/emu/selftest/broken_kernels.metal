@@ -8,7 +8,7 @@ kernel void selftest_sum_with_barrier(device const float* x [[buffer(0)]],
                                       device float* out [[buffer(1)]],
                                       uint3 tgpig [[threadgroup_position_in_grid]],
                                       ushort tiitg [[thread_index_in_threadgroup]],
-                                      ushort ntg [[threads_per_threadgroup]],
+                                      ushort3 ntg [[threads_per_threadgroup]],
                                       ushort sgitg [[simdgroup_index_in_threadgroup]],
                                       ushort tiisg [[thread_index_in_simdgroup]]) {
   threadgroup float part[2];
@@ -23,7 +23,7 @@ kernel void selftest_sum_missing_barrier(device const float* x [[buffer(0)]],
                                          device float* out [[buffer(1)]],
                                          uint3 tgpig [[threadgroup_position_in_grid]],
                                          ushort tiitg [[thread_index_in_threadgroup]],
-                                         ushort ntg [[threads_per_threadgroup]],
+                                         ushort3 ntg [[threads_per_threadgroup]],
                                          ushort sgitg [[simdgroup_index_in_threadgroup]],
                                          ushort tiisg [[thread_index_in_simdgroup]]) {
   threadgroup float part[2];
@@ -37,7 +37,7 @@ kernel void selftest_barrier_half(device const float* x [[buffer(0)]],
                                   device float* out [[buffer(1)]],
                                   uint3 tgpig [[threadgroup_position_in_grid]],
                                   ushort tiitg [[thread_index_in_threadgroup]],
-                                  ushort ntg [[threads_per_threadgroup]],
+                                  ushort3 ntg [[threads_per_threadgroup]],
                                   ushort sgitg [[simdgroup_index_in_threadgroup]],
                                   ushort tiisg [[thread_index_in_simdgroup]]) {
   if (tiitg >= 32) return;
@@ -56,7 +56,7 @@ kernel void selftest_tree_sum_good(device const float* x [[buffer(0)]],
                                    device float* out [[buffer(1)]],
                                    uint3 tgpig [[threadgroup_position_in_grid]],
                                    ushort tiitg [[thread_index_in_threadgroup]],
-                                   ushort ntg [[threads_per_threadgroup]],
+                                   ushort3 ntg [[threads_per_threadgroup]],
                                    ushort sgitg [[simdgroup_index_in_threadgroup]],
                                    ushort tiisg [[thread_index_in_simdgroup]]) {
   const float s = tree_sum(x[tiitg], 16);
@@ -67,7 +67,7 @@ kernel void selftest_tree_sum_wrong(device const float* x [[buffer(0)]],
                                     device float* out [[buffer(1)]],
                                     uint3 tgpig [[threadgroup_position_in_grid]],
                                     ushort tiitg [[thread_index_in_threadgroup]],
-                                    ushort ntg [[threads_per_threadgroup]],
+                                    ushort3 ntg [[threads_per_threadgroup]],
                                     ushort sgitg [[simdgroup_index_in_threadgroup]],
                                     ushort tiisg [[thread_index_in_simdgroup]]) {
   const float s = tree_sum(x[tiitg], 8);
@@ -79,7 +79,7 @@ kernel void selftest_simd_divergent(device const float* x [[buffer(0)]],
                                     device float* out [[buffer(1)]],
                                     uint3 tgpig [[threadgroup_position_in_grid]],
                                     ushort tiitg [[thread_index_in_threadgroup]],
-                                    ushort ntg [[threads_per_threadgroup]],
+                                    ushort3 ntg [[threads_per_threadgroup]],
                                     ushort sgitg [[simdgroup_index_in_threadgroup]],
                                     ushort tiisg [[thread_index_in_simdgroup]]) {
   float s;
