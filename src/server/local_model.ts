@@ -6,11 +6,14 @@ import type { ChatModel } from "../chat/chat_model.js";
 import { loadChatTemplate } from "../chat/chat_template.js";
 import { LocalChatModel } from "../chat/local_chat_model.js";
 import { loadTokenizer } from "../chat/tokenizer.js";
+import type { MemoryPlan } from "../engine/memory_plan.js";
 import { openEngine } from "../engine/open_engine.js";
 import type { LoadOptions } from "../engine/types.js";
 
 export interface OpenedLocalModel {
   model: ChatModel;
+  /** How the memory budget was split (src/engine/memory_plan.ts). */
+  memoryPlan: MemoryPlan;
   /** Releases the session and the engine (unmaps the weights). */
   close(): void;
 }
@@ -36,6 +39,7 @@ export async function openLocalChatModel(dir: string, load: LoadOptions = {}): P
     const model = new LocalChatModel({ name: servedModelName(dir), contextWindow: engine.contextSize, session, tokenizer, template });
     return {
       model,
+      memoryPlan: engine.memoryPlan,
       close: () => {
         model.dispose();
         engine.dispose();

@@ -3,6 +3,7 @@
 import { UsageError } from "../errors.js";
 import { loadOptionsFromFlags, parseIntFlag, type CommonEngineFlags } from "../cli/engine/engine_flags.js";
 import { locateModel } from "../config/model_locator.js";
+import { formatMemoryPlan } from "../engine/memory_plan.js";
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUEUE, startK2Server } from "./k2_server.js";
 import { openLocalChatModel } from "./local_model.js";
 
@@ -52,6 +53,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<void> {
   if (!LOOPBACK.has(flags.host) && apiKey === undefined) {
     process.stderr.write(`k2 serve: warning: listening on ${flags.host} without --api-key; anyone who can reach this address can use the model\n`);
   }
+  if (opened.memoryPlan.streaming) process.stderr.write(`k2 serve: memory: ${formatMemoryPlan(opened.memoryPlan)}\n`);
   process.stdout.write(`k2 serve: ${opened.model.name} (context ${opened.model.contextWindow} tokens) listening on ${server.url}/v1\n`);
 
   await new Promise<void>((resolve) => {
