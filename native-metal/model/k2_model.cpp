@@ -212,14 +212,20 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
     }
   std::vector<const ExpertWeights*> ew(used.size());
   std::vector<MoeGroup> groups(used.size());
-  // A budgeted expert cache may hold fewer experts than the chunk chose: run them in batches.
-  // Each batch accumulates into h_ in expert order, so the sum is the same as in one batch.
-  const size_t batch = static_cast<size_t>(std::max(1, experts_.max_acquire()));
+  // A budgeted expert cache may hold fewer experts than the chunk chose: run them in batches,
+  // half the cache each, so the next batch is read while this one computes. Each batch
+  // accumulates into h_ in expert order, so the sum is the same as in one batch.
+  const size_t room = static_cast<size_t>(std::max(1, experts_.max_acquire()));
+  const size_t batch = used.size() <= room ? room : std::max<size_t>(1, room / 2);
   for (size_t g0 = 0; g0 < used.size(); g0 += batch) {
     const int m = static_cast<int>(std::min(batch, used.size() - g0));
     experts_.acquire(layer, used.data() + g0, m, ew.data() + g0);
     try {
-      if (g0 == 0) prefetch_next_layer(layer, n);
+      const size_t next = g0 + m;
+      if (next < used.size())
+        experts_.prefetch(layer, used.data() + next, static_cast<int>(std::min(batch, used.size() - next)));
+      else
+        prefetch_next_layer(layer, n);
       for (size_t g = g0; g < g0 + m; g++) {
         groups[g].expert = ew[g];
         groups[g].n_rows = count[used[g]];

@@ -103,7 +103,7 @@ void ExpertCache::evict(int s) {
   policy_->on_evict(slot.key);
   if (slot.state == State::Ready) stats_.resident_bytes -= layout_.expert_bytes();
   slot.state = State::Empty;
-  slot.prefetched = false;
+  slot.prefetched = slot.guess = false;
   slot.error.clear();
   free_.push_back(s);
 }
@@ -114,7 +114,7 @@ void ExpertCache::start_load(int s, uint32_t key) {
   slot.key = key;
   slot.refs = 0;
   slot.pinned = false;
-  slot.prefetched = false;
+  slot.prefetched = slot.guess = false;
   slot.error.clear();
   where_[key] = s;
   policy_->on_insert(key);
@@ -242,46 +242,48 @@ void ExpertCache::acquire(int layer, const int32_t* ids, int n, const ExpertWeig
   if (layer <= last_layer_) on_token();
   last_layer_ = layer;
   ExpertLayerStats& st = stats_.layers[layer];
-  std::vector<int> mine;
-  mine.reserve(n);
+  std::vector<int> mine(n, -1);
   auto undo = [&] {
-    for (int s : mine) slots_[s].refs--;
-    held_[layer].resize(held_[layer].size() - mine.size());
+    for (int s : mine)
+      if (s >= 0) slots_[s].refs--;
   };
+  // First the experts already resident or on their way: held first, the misses below cannot
+  // evict them to make room.
   for (int i = 0; i < n; i++) {
     const uint32_t key = layout_.key(layer, ids[i]);
     requests_[key]++;
     policy_->on_access(key);
     auto it = where_.find(key);
-    int s;
-    if (it != where_.end() && slots_[it->second].state != State::Failed) {
-      s = it->second;
-      if (slots_[s].state == State::Ready) st.hits++;
-      else st.misses++;  // its read (a prefetch's or another request's) is still in flight
-      if (slots_[s].prefetched) {
-        st.prefetch_used++;
-        slots_[s].prefetched = false;
-      }
-    } else {
-      if (it != where_.end()) evict(it->second);  // a failed read: try again
+    if (it == where_.end() || slots_[it->second].state == State::Failed) continue;
+    Slot& slot = slots_[it->second];
+    if (slot.state == State::Ready) st.hits++;
+    else st.misses++;  // its read (a prefetch's or another request's) is still in flight
+    if (slot.prefetched && slot.guess) st.prefetch_used++;
+    slot.prefetched = slot.guess = false;
+    slot.refs++;
+    mine[i] = it->second;
+  }
+  for (int i = 0; i < n; i++) {
+    if (mine[i] >= 0) continue;
+    const uint32_t key = layout_.key(layer, ids[i]);
+    auto it = where_.find(key);
+    if (it != where_.end()) evict(it->second);  // a failed read: try again
+    int s = take_slot(false);
+    // Every other slot may be mid-read (prefetches): wait for one to land, then it is evictable.
+    while (s < 0 && unheld_loading()) {
+      cv_.wait(lock);
       s = take_slot(false);
-      // Every other slot may be mid-read (prefetches): wait for one to land, then it is evictable.
-      while (s < 0 && unheld_loading()) {
-        cv_.wait(lock);
-        s = take_slot(false);
-      }
-      if (s < 0) {
-        undo();
-        throw std::runtime_error("expert cache: no slot for expert " + std::to_string(ids[i]) + " of layer " + std::to_string(layer) +
-                                 ": all " + std::to_string(slots_.size()) + " slots are in use or pinned (asked for " + std::to_string(n) +
-                                 " experts at once; max_acquire is " + std::to_string(slots_.size() - pinned_) + ")");
-      }
-      st.misses++;
-      start_load(s, key);
     }
+    if (s < 0) {
+      undo();
+      throw std::runtime_error("expert cache: no slot for expert " + std::to_string(ids[i]) + " of layer " + std::to_string(layer) +
+                               ": all " + std::to_string(slots_.size()) + " slots are in use or pinned (asked for " + std::to_string(n) +
+                               " experts at once; max_acquire is " + std::to_string(slots_.size() - pinned_) + ")");
+    }
+    st.misses++;
+    start_load(s, key);
     slots_[s].refs++;
-    mine.push_back(s);
-    held_[layer].push_back(s);
+    mine[i] = s;
   }
   auto loading = [&] {
     for (int s : mine)
@@ -302,6 +304,7 @@ void ExpertCache::acquire(int layer, const int32_t* ids, int n, const ExpertWeig
     }
     out[i] = &slot.w;
   }
+  held_[layer].insert(held_[layer].end(), mine.begin(), mine.end());
 }
 
 void ExpertCache::release(int layer) {
@@ -319,14 +322,18 @@ void ExpertCache::prefetch(int layer, const int32_t* ids, int n) {
   check_ids(layer, ids, n);
   std::lock_guard<std::mutex> lock(mu_);
   ExpertLayerStats& st = stats_.layers[layer];
+  // For the layer being computed these are the next batch of its chosen experts, not guesses:
+  // they do not count towards prefetch precision.
+  const bool guess = held_[layer].empty();
   for (int i = 0; i < n; i++) {
     const uint32_t key = layout_.key(layer, ids[i]);
     if (where_.count(key)) continue;
     const int s = take_slot(true);
-    if (s < 0) return;  // no room for guesses now
+    if (s < 0) return;  // no room now
     start_load(s, key);
     slots_[s].prefetched = true;
-    st.prefetch_issued++;
+    slots_[s].guess = guess;
+    if (guess) st.prefetch_issued++;
   }
 }
 

@@ -77,6 +77,7 @@ class ExpertCache : public ExpertProvider {
     int refs = 0;
     bool pinned = false;
     bool prefetched = false;  // read by prefetch() and not yet acquired
+    bool guess = false;       // ...for a layer not yet running (counts towards precision)
     int pending = 0;          // reads still in flight
     std::string error;
     uint8_t* mem = nullptr;

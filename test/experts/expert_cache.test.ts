@@ -115,6 +115,21 @@ describe("expert cache", () => {
     expect(c.stats().residentBytes).toBe(4 * expertBytes);
   });
 
+  it("holds the requested experts it has before making room for the ones it lacks", () => {
+    const c = probe(4, { policy: "lru" });
+    c.acquire(1, [0, 1, 2, 3]);
+    c.release(1);
+    // LRU would pick 0 as the victim for 4; 0 is asked for in the same call, so 1 goes instead.
+    const got = c.acquire(1, [4, 0]);
+    expectExpertBytes(plan, 1, 4, got[0]!);
+    expectExpertBytes(plan, 1, 0, got[1]!);
+    c.release(1);
+    expect(c.isResident(1, 0)).toBe(true);
+    expect(c.isResident(1, 1)).toBe(false);
+    expect(c.stats().hits).toBe(1);
+    expect(c.stats().bytesRead).toBe(readBytesOf(plan, 1, [0, 1, 2, 3, 4]));
+  });
+
   it("never holds more experts than its slots; evicted experts are read again", () => {
     const c = probe(5);
     for (let round = 0; round < 2; round++)
