@@ -10,6 +10,7 @@ const SUITES: Record<string, Suite> = {
   agent: () => import("./agent_bench.js"),
   memory: () => import("./memory_bandwidth_bench.js"),
   engine: () => import("./engine_bench.js"),
+  kernels: () => import("./cpu_kernels_bench.js"),
   experts: () => import("./expert_bench.js"),
   simulate: () => import("./expert_sim_bench.js"),
   server: () => import("./server_bench.js"),

@@ -14,6 +14,7 @@ Napi::Value RunBackendOp(const Napi::CallbackInfo& info);
 void register_expert_cache_sim(Napi::Env env, Napi::Object exports);  // expert_cache_sim_binding.cpp
 Napi::Value RunMetalEmuKernel(const Napi::CallbackInfo& info);
 Napi::Value SetMetalEmuSchedule(const Napi::CallbackInfo& info);
+void register_kernel_bench(Napi::Env env, Napi::Object exports);      // kernel_bench_binding.cpp
 
 namespace {
 
@@ -37,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setMetalEmuSchedule", Napi::Function::New(env, SetMetalEmuSchedule, "setMetalEmuSchedule"));
   exports.Set("measureMemoryBandwidth", Napi::Function::New(env, MeasureMemoryBandwidth, "measureMemoryBandwidth"));
   register_expert_cache_sim(env, exports);
+  register_kernel_bench(env, exports);
   exports.Set("cpuIsa", Napi::String::New(env, cpu_kernels().isa));
   exports.Set("defaultThreads", Napi::Number::New(env, default_thread_count()));
   register_expert_cache_exports(env, exports);

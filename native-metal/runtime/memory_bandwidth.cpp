@@ -44,18 +44,29 @@ uint64_t read_avx2(const uint8_t* p, size_t n) {
 K2_AVX2_END
 #endif
 
+bool have_avx2() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+
 }  // namespace
+
+uint64_t stream_read(const uint8_t* p, size_t n) {
+#if defined(__x86_64__)
+  if (have_avx2()) return read_avx2(p, n);
+#endif
+  return read_scalar(p, n);
+}
 
 double measure_memory_bandwidth(size_t bytes, int threads) {
   if (bytes < (1u << 20)) throw std::invalid_argument("measureMemoryBandwidth: need at least 1 MiB, got " + std::to_string(bytes));
   if (threads <= 0) throw std::invalid_argument("measureMemoryBandwidth: threads must be positive");
   std::vector<uint8_t> buf(bytes);
   for (size_t i = 0; i < bytes; i += 4096) buf[i] = static_cast<uint8_t>(i >> 12);  // fault every page in
-  bool avx2 = false;
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  avx2 = __builtin_cpu_supports("avx2");
-#endif
   ThreadPool pool(threads);
   std::vector<uint64_t> sink(threads, 0);
   double best = 0;
@@ -63,12 +74,7 @@ double measure_memory_bandwidth(size_t bytes, int threads) {
     const auto t0 = std::chrono::steady_clock::now();
     pool.run([&](int t) {
       const size_t b = bytes * t / threads / 64 * 64, e = t + 1 == threads ? bytes : bytes * (t + 1) / threads / 64 * 64;
-#if defined(__x86_64__)
-      sink[t] ^= avx2 ? read_avx2(buf.data() + b, e - b) : read_scalar(buf.data() + b, e - b);
-#else
-      (void)avx2;
-      sink[t] ^= read_scalar(buf.data() + b, e - b);
-#endif
+      sink[t] ^= stream_read(buf.data() + b, e - b);
     });
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     best = std::max(best, bytes / s / 1e9);

@@ -91,6 +91,8 @@ export interface K2EngineAddon {
   runMetalEmuKernel(name: string, buffers: ArrayBufferView[], options: { grid: number[]; threads: number; schedule?: "forward" | "reverse" }): void;
   /** Thread order of later metal-emu dispatches; kernels must not depend on it. */
   setMetalEmuSchedule(schedule: "forward" | "reverse"): void;
+  /** Single-thread rates of the CPU matmul kernels, in thread CPU time (native-metal/backend/cpu/kernel_bench.h). */
+  benchCpuKernels(reps: number): { name: string; bytes: number; macs: number; seconds: number; cold: boolean }[];
   cpuIsa: string;
   defaultThreads: number;
   /** Test/bench entry: an expert cache over a plan's shards without a model (binding/expert_cache_binding.cpp). */

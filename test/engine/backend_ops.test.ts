@@ -327,4 +327,9 @@ describe("runBackendOp errors", () => {
     expect(gbps).toBeGreaterThan(0.1);
     expect(() => addon.measureMemoryBandwidth(1000, 1)).toThrow(/at least 1 MiB/);
   });
+
+  it("kernel bench refuses a repetition count below 1", () => {
+    expect(() => addon.benchCpuKernels(0)).toThrow(/reps must be >= 1, got 0/);
+    expect(() => (addon.benchCpuKernels as (r?: unknown) => unknown)("x")).toThrow(/benchCpuKernels\(reps\)/);
+  });
 });
