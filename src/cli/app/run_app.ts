@@ -54,8 +54,22 @@ export async function runApp(raw: RawAppFlags): Promise<void> {
   process.stdout.write(`k2 ${VERSION} · starting ${target.kind === "local" ? path.basename(target.where) : target.where}…\n`);
   // Ink colours its components through chalk, which decides at import time and ignores NO_COLOR.
   if (!colorAllowed(process.stdout) || settings.values.theme === "mono") process.env.FORCE_COLOR = "0";
-  const { runInteractive } = await import("./run_interactive.js");
+  const { runInteractive } = await importInteractiveOutsideCi();
   return runInteractive(flags, settings, target);
+}
+
+// Ink decides once, at import, whether it runs "in CI" (CI or CI_* set) and then draws only the
+// final frame: a user who starts the TUI in a terminal with CI=true exported would get no prompt.
+// Here stdin and stdout are terminals, so hide those variables while Ink loads, then put them
+// back so tools the agent runs still see the user's environment.
+async function importInteractiveOutsideCi(): Promise<typeof import("./run_interactive.js")> {
+  const saved = Object.entries(process.env).filter(([k]) => k === "CI" || k === "CONTINUOUS_INTEGRATION" || k.startsWith("CI_"));
+  for (const [k] of saved) delete process.env[k];
+  try {
+    return await import("./run_interactive.js");
+  } finally {
+    for (const [k, v] of saved) process.env[k] = v;
+  }
 }
 
 function chooseTarget(flags: AppFlags, settings: ResolvedSettings): AppTarget {
