@@ -12,12 +12,13 @@ export function formatRate(tokPerS: number): string {
   return tokPerS >= 100 ? tokPerS.toFixed(0) : tokPerS.toFixed(1);
 }
 
+/** Decimal units (1 GB = 10^9 bytes), as the engine's messages, `k2 info` and the docs count them. */
 export function formatBytes(bytes: number): string {
-  const gb = bytes / 1024 ** 3;
+  const gb = bytes / 1e9;
   if (gb >= 1) return `${gb.toFixed(1)} GB`;
-  const mb = bytes / 1024 ** 2;
+  const mb = bytes / 1e6;
   if (mb >= 1) return `${mb.toFixed(mb >= 100 ? 0 : 1)} MB`;
-  return `${Math.round(bytes / 1024)} KB`;
+  return `${Math.round(bytes / 1e3)} KB`;
 }
 
 export function formatSeconds(ms: number): string {

@@ -138,7 +138,7 @@ describe("ChatApp", () => {
   });
 
   it("status line: model, context, prefill/decode speed, TTFT, expert cache, mode, cwd and branch", async () => {
-    const experts = { hits: 90, misses: 10, hitRate: 0.9, bytesRead: 1e9, readGBps: 2, stallMs: 10, prefetchPrecision: 0.8, residentBytes: 12 * 1024 ** 3 };
+    const experts = { hits: 90, misses: 10, hitRate: 0.9, bytesRead: 1e9, readGBps: 2, stallMs: 10, prefetchPrecision: 0.8, residentBytes: 12e9 };
     const driver = new FakeDriver([
       [
         { type: "turn_start", turn: 1 },

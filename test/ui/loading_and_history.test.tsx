@@ -14,7 +14,7 @@ afterEach(() => cleanup());
 describe("LoadingScreen", () => {
   it("shows the model, the memory estimate and a bar that moves through the loader's phases", async () => {
     let push: ((p: LoadProgress) => void) | undefined;
-    const memory = { weightsBytes: 594 * 1024 ** 3, kvBytes: 4 * 1024 ** 3, contextTokens: 32768, budgetBytes: 96 * 1024 ** 3, budgetSource: "default budget, 75% of RAM" };
+    const memory = { weightsBytes: 594e9, kvBytes: 4e9, contextTokens: 32768, budgetBytes: 96e9, budgetSource: "default budget, 75% of RAM" };
     const app = render(<LoadingScreen modelName="Kimi-K2-Thinking" subscribe={(cb) => (push = cb)} memory={memory} />);
     const frame = () => app.lastFrame() ?? "";
     expect(frame()).toContain("Loading Kimi-K2-Thinking");
@@ -24,17 +24,17 @@ describe("LoadingScreen", () => {
     expect(frame()).toContain("0% starting");
     push!({ phase: "headers", done: 0, total: 1 });
     await until(() => frame().includes("0% reading config and shard index"), frame);
-    push!({ phase: "headers", done: 31, total: 62, bytesDone: 297 * 1024 ** 3 });
+    push!({ phase: "headers", done: 31, total: 62, bytesDone: 297e9 });
     await until(() => frame().includes("23% reading shard headers 31 / 62 · 297.0 GB of weights"), frame);
-    push!({ phase: "experts", done: 11_520, total: 23_040, bytesDone: 594 * 1024 ** 3, bytesTotal: 594 * 1024 ** 3 });
+    push!({ phase: "experts", done: 11_520, total: 23_040, bytesDone: 594e9, bytesTotal: 594e9 });
     await until(() => frame().includes("65% indexing experts 12k / 23k"), frame);
-    push!({ phase: "mapping", done: 0, total: 62, bytesDone: 0, bytesTotal: 594 * 1024 ** 3 });
+    push!({ phase: "mapping", done: 0, total: 62, bytesDone: 0, bytesTotal: 594e9 });
     await until(() => frame().includes("85% mapping 62 shards · 594.0 GB"), frame);
     expect(frame()).toMatch(/█+░+ 85%/);
   });
 
   it("a checkpoint that fits its budget is memory-mapped whole", () => {
-    expect(memoryLine({ weightsBytes: 5 * 1024 ** 2, kvBytes: 30 * 1024 ** 2, contextTokens: 32768, budgetBytes: 18 * 1024 ** 3, budgetSource: "default budget, 75% of RAM" })).toBe(
+    expect(memoryLine({ weightsBytes: 5e6, kvBytes: 30e6, contextTokens: 32768, budgetBytes: 18e9, budgetSource: "default budget, 75% of RAM" })).toBe(
       "memory: weights 5.0 MB memory-mapped + KV cache up to 30.0 MB (33k tokens), within 18.0 GB (default budget, 75% of RAM)",
     );
   });

@@ -7,12 +7,12 @@ import type { ResolvedSettings } from "../../config/resolve_settings.js";
 import type { LoadProgress } from "../../engine/types.js";
 import { ansiStyle, colorAllowed } from "../../ui/ansi_style.js";
 import { LoadingScreen } from "../../ui/LoadingScreen.js";
+import type { LoadMemoryEstimate } from "../../ui/components/LoadProgress.js";
 import { formatBytes } from "../../ui/format_units.js";
 import { gitBranch } from "../../ui/git_branch.js";
 import { InputHistory } from "../../ui/input_history.js";
 import type { AppFlags } from "./app_flags.js";
 import { RecordingDriver } from "./recording_driver.js";
-import { estimateLoadMemory } from "./memory_estimate.js";
 import { disposeOpened, factoryOptions, openTarget, type AppTarget } from "./run_app.js";
 import path from "node:path";
 
@@ -26,14 +26,23 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
     listener = cb;
     if (lastProgress !== undefined) cb(lastProgress);
   };
-  const memory = target.kind === "local" ? await estimateLoadMemory(target.where, settings.values) : undefined;
-  const instance = render(<LoadingScreen modelName={name} subscribe={subscribe} memory={memory} />, {
+  const loadingScreen = (memory?: LoadMemoryEstimate) => <LoadingScreen modelName={name} subscribe={subscribe} memory={memory} />;
+  const instance = render(loadingScreen(), {
     exitOnCtrlC: false,
     kittyKeyboard: { mode: "auto", flags: ["disambiguateEscapeCodes"] },
   });
   // Let Ink paint the first frame before the (synchronous, native) load starts; the chat screen's
   // modules load meanwhile.
   const chatModules = Promise.all([import("../../ui/App.js"), import("./session_services.js")]);
+  // The memory estimate reads config.json and the shard sizes: shown a moment after the first frame.
+  let loading = true;
+  if (target.kind === "local") {
+    void import("./memory_estimate.js")
+      .then(({ estimateLoadMemory }) => estimateLoadMemory(target.where, settings.values))
+      .then((memory) => {
+        if (loading && memory !== undefined) instance.rerender(loadingScreen(memory));
+      });
+  }
   await new Promise((r) => setTimeout(r, 20));
 
   let opened;
@@ -43,6 +52,7 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
       listener?.(p);
     });
   } catch (err) {
+    loading = false;
     instance.unmount();
     throw err;
   }
@@ -83,6 +93,7 @@ export async function runInteractive(flags: AppFlags, settings: ResolvedSettings
     // Clear the loading screen first and give Ink's throttled renderer time to flush: a loading
     // frame still pending when the chat screen prints its first <Static> lines would be written
     // after them and stay behind in the scrollback.
+    loading = false;
     instance.rerender(<></>);
     await new Promise((r) => setTimeout(r, 50));
     instance.rerender(
