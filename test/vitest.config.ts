@@ -5,6 +5,7 @@ export default defineConfig({
   root: fileURLToPath(new URL("..", import.meta.url)),
   test: {
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
+    globalSetup: ["test/helpers/built_cli_check.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
