@@ -109,13 +109,13 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     expectClose(out, want, (i) => 1e-5 * Math.abs(want[i]!) + 1e-6, "rmsnorm");
   });
 
-  it("rope rotates interleaved pairs per head", () => {
+  it.each(THREADS)("rope rotates interleaved pairs per head (%i threads)", (threads) => {
     const r = rng(5);
-    const n = 3, heads = 2, headStride = 10, ropeDim = 6, rowStride = 23;
+    const n = 37, heads = 2, headStride = 10, ropeDim = 6, rowStride = 23; // 37 rows: split across the pool
     const x = randF32(r, n * rowStride);
-    const pos = new Int32Array([0, 7, 300]);
+    const pos = Int32Array.from({ length: n }, (_, t) => (t === 2 ? 300 : t * 7));
     const invFreq = new Float32Array([1, 0.1, 0.001]);
-    const out = addon.runBackendOp("cpu", "rope", { x, n, nHeads: heads, rowStride, headStride, ropeDim, pos, invFreq }, { cpuMode }) as Float32Array;
+    const out = addon.runBackendOp("cpu", "rope", { x, n, nHeads: heads, rowStride, headStride, ropeDim, pos, invFreq }, { threads, cpuMode }) as Float32Array;
     const want = Array.from(x, Number);
     for (let t = 0; t < n; t++)
       for (let h = 0; h < heads; h++)
@@ -182,14 +182,14 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     [4, 2],
   ])("router_topk: sigmoid scores, bias for selection only, groups %i keep %i", (nGroup, topkGroup) => {
     const r = rng(7);
-    const nTokens = 5, nExperts = 16, topK = 3, scaling = 2.5;
+    const nTokens = 37, nExperts = 16, topK = 3, scaling = 2.5; // 37 tokens: split across the pool
     const logits = randF32(r, nTokens * nExperts, 3);
     const bias = randF32(r, nExperts, 0.5);
     const got = addon.runBackendOp(
       "cpu",
       "router_topk",
       { nTokens, nExperts, topK, nGroup, topkGroup, normTopkProb: true, scaling, logits, bias },
-      { cpuMode },
+      { threads: 3, cpuMode },
     ) as { ids: Int32Array; weights: Float32Array };
     const per = nExperts / nGroup;
     for (let t = 0; t < nTokens; t++) {
@@ -218,16 +218,19 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     }
   });
 
-  it("swiglu and add", () => {
+  it.each([
+    [3, 13, 29],
+    [7, 9001, 200003], // large enough to be split across the pool
+  ])("swiglu (%i x %i) and add (%i)", (n, dim, len) => {
     const r = rng(8);
-    const gate = randF32(r, 3 * 13, 4);
-    const up = randF32(r, 3 * 13);
-    const out = addon.runBackendOp("cpu", "swiglu", { gate, up, n: 3, dim: 13 }, { cpuMode }) as Float32Array;
+    const gate = randF32(r, n * dim, 4);
+    const up = randF32(r, n * dim);
+    const out = addon.runBackendOp("cpu", "swiglu", { gate, up, n, dim }, { threads: 3, cpuMode }) as Float32Array;
     const want = Array.from(gate, (g, i) => (g / (1 + Math.exp(-g))) * up[i]!);
     expectClose(out, want, (i) => 1e-6 + 1e-6 * Math.abs(want[i]!), "swiglu");
-    const y = randF32(r, 29);
-    const x = randF32(r, 29);
-    const sum = addon.runBackendOp("cpu", "add", { y, x }, { cpuMode }) as Float32Array;
+    const y = randF32(r, len);
+    const x = randF32(r, len);
+    const sum = addon.runBackendOp("cpu", "add", { y, x }, { threads: 3, cpuMode }) as Float32Array;
     expectClose(sum, Array.from(y, (v, i) => v + x[i]!), () => 1e-7, "add");
   });
 

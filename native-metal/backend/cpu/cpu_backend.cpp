@@ -156,18 +156,24 @@ void CpuBackend::rmsnorm(const float* x, int n, int dim, int stride, const uint1
 void CpuBackend::rope(float* x, int n, int n_heads, int row_stride, int head_stride, int rope_dim, const int32_t* pos,
                       const float* inv_freq) {
   const int half = rope_dim / 2;
-  for (int r = 0; r < n; r++) {
-    for (int i = 0; i < half; i++) {
-      const double angle = static_cast<double>(pos[r]) * inv_freq[i];
-      const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
-      for (int h = 0; h < n_heads; h++) {
-        float* p = x + static_cast<size_t>(r) * row_stride + static_cast<size_t>(h) * head_stride + 2 * i;
-        const float a = p[0], b = p[1];
-        p[0] = a * c - b * s;
-        p[1] = a * s + b * c;
-      }
-    }
-  }
+  // Prefill's rows in parallel (the double-precision sin/cos dominate); a decode row runs inline.
+  pool_.parallel_for(
+      n,
+      [&](int64_t r0, int64_t r1, int) {
+        for (int64_t r = r0; r < r1; r++) {
+          for (int i = 0; i < half; i++) {
+            const double angle = static_cast<double>(pos[r]) * inv_freq[i];
+            const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+            for (int h = 0; h < n_heads; h++) {
+              float* p = x + static_cast<size_t>(r) * row_stride + static_cast<size_t>(h) * head_stride + 2 * i;
+              const float a = p[0], b = p[1];
+              p[0] = a * c - b * s;
+              p[1] = a * s + b * c;
+            }
+          }
+        }
+      },
+      16);
 }
 
 void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
@@ -218,9 +224,16 @@ void CpuBackend::router_topk(const RouterArgs& a) {
   const int E = a.n_experts;
   if (a.top_k > E || a.top_k <= 0) throw std::invalid_argument("router_topk: top_k " + std::to_string(a.top_k) + " vs " + std::to_string(E) + " experts");
   if (a.n_group <= 0 || E % a.n_group != 0) throw std::invalid_argument("router_topk: n_group must divide n_experts");
+  // Tokens are independent: prefill's run in parallel, each chunk with its own scratch.
+  pool_.parallel_for(
+      a.n_tokens, [&](int64_t t0, int64_t t1, int) { route_tokens(a, static_cast<int>(t0), static_cast<int>(t1)); }, 16);
+}
+
+void CpuBackend::route_tokens(const RouterArgs& a, int t0, int t1) {
+  const int E = a.n_experts;
   std::vector<float> score(E), sel(E);
   std::vector<int> order(E);
-  for (int t = 0; t < a.n_tokens; t++) {
+  for (int t = t0; t < t1; t++) {
     const float* lg = a.logits + static_cast<size_t>(t) * E;
     for (int e = 0; e < E; e++) {
       score[e] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(lg[e]))));
@@ -265,15 +278,26 @@ void CpuBackend::router_topk(const RouterArgs& a) {
 }
 
 void CpuBackend::swiglu(const float* gate, const float* up, int n, int dim, float* out) {
-  const size_t total = static_cast<size_t>(n) * dim;
-  for (size_t i = 0; i < total; i++) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
+  const int64_t total = static_cast<int64_t>(n) * dim;
+  // Split only when there is enough work (prefill) to pay for waking the pool.
+  pool_.parallel_for(
+      total,
+      [&](int64_t i0, int64_t i1, int) {
+        for (int64_t i = i0; i < i1; i++) {
+          const float g = gate[i];
+          out[i] = g / (1.0f + std::exp(-g)) * up[i];
+        }
+      },
+      16384);
 }
 
 void CpuBackend::add(float* y, const float* x, size_t n) {
-  for (size_t i = 0; i < n; i++) y[i] += x[i];
+  pool_.parallel_for(
+      static_cast<int64_t>(n),
+      [&](int64_t i0, int64_t i1, int) {
+        for (int64_t i = i0; i < i1; i++) y[i] += x[i];
+      },
+      65536);
 }
 
 void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) {

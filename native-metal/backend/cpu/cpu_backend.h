@@ -48,6 +48,8 @@ class CpuBackend : public Backend {
   void for_panels(int rows, const std::function<void(int, int)>& fn);
   // Whether n token rows are enough for the panel-packed INT4 GEMM to beat the row kernels.
   bool int4_gemm_pays(int n) const;
+  // router_topk for tokens [t0, t1).
+  void route_tokens(const RouterArgs& a, int t0, int t1);
 
   ThreadPool pool_;
   CpuMode mode_;
