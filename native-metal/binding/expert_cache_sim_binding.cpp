@@ -163,6 +163,9 @@ Napi::Value SimulateExpertCache(const Napi::CallbackInfo& info) {
       if (!run.Has("policy") || !run.Get("policy").IsString()) throw std::invalid_argument(where + ".policy must be a string");
       cfg.policy = parse_eviction_policy(run.Get("policy").As<Napi::String>().Utf8Value());
       cfg.params = policy_params(run);
+      if (run.Has("pinFraction") && !run.Get("pinFraction").IsUndefined()) cfg.pin_fraction = num(run, "pinFraction", where);
+      if (run.Has("repinTokens") && !run.Get("repinTokens").IsUndefined())
+        cfg.repin_tokens = static_cast<uint32_t>(whole(run, "repinTokens", where, UINT32_MAX));
       cfg.capacity = whole(run, "capacity", where);
       // Default warm-up: the first quarter of the trace.
       cfg.warmup_tokens = run.Has("warmup") && !run.Get("warmup").IsUndefined() ? whole(run, "warmup", where) : trace.tokens() / 4;

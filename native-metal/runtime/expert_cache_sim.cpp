@@ -24,8 +24,29 @@ CacheSimResult simulate_expert_cache(const RouteTrace& trace, const CacheSimConf
   uint64_t used = 0;
   const uint64_t tokens = trace.tokens();
   if (tokens > cfg.warmup_tokens) r.misses_per_token.reserve(tokens - cfg.warmup_tokens);
+  if (!(cfg.pin_fraction >= 0 && cfg.pin_fraction <= 1))
+    throw std::invalid_argument("expert cache simulator: pin fraction must be 0..1, got " + std::to_string(cfg.pin_fraction));
+  std::vector<uint64_t> requests(n_keys, 0);
+  std::vector<uint8_t> pinned(n_keys, 0);
+  std::vector<uint32_t> pinned_keys, candidates;
+  const uint64_t pin_limit = std::min<uint64_t>(static_cast<uint64_t>(r.capacity * cfg.pin_fraction), r.capacity - std::min<uint64_t>(r.capacity, K));
+  const auto repin = [&] {
+    for (uint32_t k : pinned_keys) pinned[k] = 0;
+    pinned_keys.clear();
+    candidates.clear();
+    for (uint32_t k = 0; k < n_keys; k++)
+      if (resident[k]) candidates.push_back(k);
+    const size_t n = std::min<size_t>(pin_limit, candidates.size());
+    std::partial_sort(candidates.begin(), candidates.begin() + n, candidates.end(),
+                      [&](uint32_t a, uint32_t b) { return requests[a] != requests[b] ? requests[a] > requests[b] : a < b; });
+    for (size_t i = 0; i < n; i++) {
+      pinned[candidates[i]] = 1;
+      pinned_keys.push_back(candidates[i]);
+    }
+  };
   uint32_t in_use[256];  // validate_route_shape caps top_k at 256
   const auto evictable = [&](uint32_t key) {
+    if (pinned[key]) return false;
     for (uint32_t i = 0; i < K; i++)
       if (in_use[i] == key) return false;
     return true;
@@ -41,6 +62,7 @@ CacheSimResult simulate_expert_cache(const RouteTrace& trace, const CacheSimConf
       for (uint32_t j = 0; j < K; j++) {
         const uint32_t key = m * E + row[j];
         in_use[j] = key;
+        requests[key]++;
         policy->on_access(key);
         if (resident[key])
           hits++;
@@ -63,6 +85,7 @@ CacheSimResult simulate_expert_cache(const RouteTrace& trace, const CacheSimConf
       }
     }
     policy->on_token();
+    if (cfg.pin_fraction > 0 && cfg.repin_tokens > 0 && pin_limit > 0 && (t + 1) % cfg.repin_tokens == 0) repin();
     if (t < cfg.warmup_tokens) {
       r.warmup_hits += hits;
       r.warmup_misses += misses;

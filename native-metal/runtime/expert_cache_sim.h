@@ -18,6 +18,11 @@ struct CacheSimConfig {
   EvictionPolicyParams params;
   uint64_t capacity = 0;       // expert slots; clamped to the number of experts in the trace
   uint64_t warmup_tokens = 0;  // counted apart, so the steady state is not diluted by the cold start
+  // Pinning as the engine's cache does it (expert_cache.cpp repin): every repin_tokens tokens the
+  // pin_fraction x capacity resident experts requested most so far (ties: lower key) are pinned,
+  // leaving at least top_k slots unpinned; pinned experts are never evicted. 0 = off.
+  double pin_fraction = 0;
+  uint32_t repin_tokens = 32;
 };
 
 struct CacheSimResult {

@@ -80,6 +80,22 @@ describe("cache sanity", () => {
     expect(r.capacity).toBe(N_KEYS);
   });
 
+  it("pinning keeps the most requested experts: a hot expert that lru alone would lose stays", () => {
+    // One layer of 8 experts, top-1, 4 slots. Expert 0 comes every 6th token with 5 others in
+    // between, so lru always evicts it first; pinned (the most requested) it hits from then on.
+    const shape: RouteShape = { nLayers: 2, moeLayers: [1], nExperts: 8, topK: 1 };
+    const path = join(dir, "pin.k2routes");
+    const records = Array.from({ length: 64 }, (_, t) => [t % 6 === 0 ? 0 : 1 + ((t + Math.floor(t / 6)) % 7)]);
+    writeFileSync(path, traceBytes(shape, records));
+    const run = (pinFraction: number) =>
+      addon.simulateExpertCache({ trace: path }, [{ policy: "lru", capacity: 4, warmup: 8, pinFraction, repinTokens: 8 }]).runs[0]!;
+    // Hits on expert 0 after the warm-up (tokens 12, 18, ..., 60).
+    const zeroHits = (r: { missesPerToken: Uint32Array }) => Array.from(r.missesPerToken).filter((m, i) => (i + 8) % 6 === 0 && m === 0).length;
+    expect(zeroHits(run(0.25))).toBe(9);
+    expect(zeroHits(run(0))).toBe(0);
+    expect(() => run(1.5)).toThrow(/pin fraction must be 0\.\.1/);
+  });
+
   it("the synthetic generator: same seed same trace; ids distinct per layer", () => {
     const a = join(dir, "a.k2routes"), b = join(dir, "b.k2routes");
     addon.writeRouteTrace(a, synthetic(100, 9));

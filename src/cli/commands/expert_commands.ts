@@ -18,6 +18,8 @@ export function registerExpertCommands(program: Command): void {
     .option("--half-life <tokens>", "lfu/mix: tokens after which an access counts half")
     .option("--window <tokens>", "mix: tokens during which a used expert is protected")
     .option("--window-share <f>", "mix: most of the cache such protected experts may hold, in [0, 1]")
+    .option("--pin-fraction <f>", "share of the cache pinned to the most requested experts, as the engine does (0 = off)", "0.125")
+    .option("--repin-tokens <n>", "tokens between re-choosing the pinned experts", "32")
     .option("--profile <names>", "mac64,mac128,mac192,mac512 or all (default: all)")
     .option("--memory <GB>", "custom machine memory sizes in GB, comma-separated (bandwidths: --mem-gbps, --ssd-gbps)")
     .option("--mem-gbps <n>", "memory bandwidth in GB/s (default: the profile's; 819 for --memory)")

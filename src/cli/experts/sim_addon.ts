@@ -31,6 +31,9 @@ export interface SimRun extends PolicyParams {
   capacity: number;
   /** Tokens counted apart before the steady state; default: a quarter of the trace. */
   warmup?: number;
+  /** Share of the slots pinned to the most requested experts, re-chosen every repinTokens (engine's rule). */
+  pinFraction?: number;
+  repinTokens?: number;
 }
 
 export interface SimRunResult {

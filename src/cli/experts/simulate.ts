@@ -14,6 +14,8 @@ export interface SimulateOptions {
   machines: MachineProfile[];
   policies: PolicyName[];
   params: PolicyParams;
+  /** Pinning as the engine does it (share of slots, re-chosen every repinTokens tokens). */
+  pinning: { pinFraction: number; repinTokens: number };
   budgetFraction: number;
   contextTokens: number;
   /** Tokens not counted in the steady-state figures; undefined: a quarter of the trace. */
@@ -61,7 +63,7 @@ export function simulate(o: SimulateOptions): SimulateReport {
   const totalExperts = o.shape.route.moeLayers.length * o.shape.route.nExperts;
   const runs = [];
   for (const plan of plans)
-    for (const policy of o.policies) if (!("doesNotFit" in plan)) runs.push({ policy, capacity: plan.cachedExperts, warmup: o.warmup, ...o.params });
+    for (const policy of o.policies) if (!("doesNotFit" in plan)) runs.push({ policy, capacity: plan.cachedExperts, warmup: o.warmup, ...o.pinning, ...o.params });
   let out;
   try {
     out = addon.simulateExpertCache(o.source, runs);

@@ -25,21 +25,21 @@ export async function runSimulateCommand(flags: SimulateFlags): Promise<void> {
       throw new K2Error(`--save-trace: ${(err as Error).message}`, { cause: err });
     }
   }
-  const common = { shape, source, policies: p.policies, params: p.params, budgetFraction: p.budgetFraction, contextTokens: p.contextTokens, warmup: p.warmup };
+  const common = { shape, source, policies: p.policies, params: p.params, pinning: p.pinning, budgetFraction: p.budgetFraction, contextTokens: p.contextTokens, warmup: p.warmup };
   const report = simulate({ ...common, machines: p.machines });
   const s = p.synthetic;
   const traceLine =
     "trace" in source ? `trace ${source.trace}` : `synthetic trace: ${s.tokens} tokens, zipf ${s.zipf}, reuse ${s.reuse}, seed ${s.seed}`;
   if (flags.plot !== undefined) {
     const sweep = simulate({ ...common, machines: PLOT_MEMORY_GB.map((gb) => customMachine(gb, p.memGBps, p.ssdGBps)) });
-    writePlot(flags.plot, sweep, p.policies, `${shape.name}, ${traceLine}; ${p.memGBps} GB/s memory, ${p.ssdGBps} GB/s SSD, budget ${p.budgetFraction} x memory, ${p.contextTokens}-token KV`);
+    writePlot(flags.plot, sweep, p.policies, `${shape.name}, ${traceLine}; ${p.memGBps} GB/s memory, ${p.ssdGBps} GB/s SSD, budget ${p.budgetFraction} x memory, ${p.contextTokens}-token KV, pinned ${p.pinning.pinFraction}`);
   }
   if (flags.json) {
     const { loadPlan: _tensors, ...model } = shape;
-    await writeStdout(JSON.stringify({ model, trace: traceLine, budgetFraction: p.budgetFraction, contextTokens: p.contextTokens, ...report }, null, 2) + "\n");
+    await writeStdout(JSON.stringify({ model, trace: traceLine, budgetFraction: p.budgetFraction, pinning: p.pinning, contextTokens: p.contextTokens, ...report }, null, 2) + "\n");
     return;
   }
-  await writeStdout(formatReport(shape, traceLine, report, p.contextTokens, p.budgetFraction));
+  await writeStdout(formatReport(shape, traceLine, report, p.contextTokens, p.budgetFraction, p.pinning));
 }
 
 function writePlot(path: string, sweep: SimulateReport, policies: PolicyName[], subtitle: string): void {

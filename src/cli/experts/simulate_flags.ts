@@ -18,6 +18,8 @@ export interface SimulateFlags {
   halfLife?: string;
   window?: string;
   windowShare?: string;
+  pinFraction: string;
+  repinTokens: string;
   profile?: string;
   memory?: string;
   memGbps?: string;
@@ -31,6 +33,7 @@ export interface SimulateFlags {
 export interface ParsedSimulateFlags {
   policies: PolicyName[];
   params: PolicyParams;
+  pinning: { pinFraction: number; repinTokens: number };
   machines: MachineProfile[];
   /** Bandwidths for machines given by memory size only (--memory, --plot). */
   memGBps: number;
@@ -80,6 +83,10 @@ export function parseSimulateFlags(f: SimulateFlags): ParsedSimulateFlags {
   return {
     policies: policy === "all" ? [...POLICY_NAMES] : [policy],
     params,
+    pinning: {
+      pinFraction: parseNumberFlag("--pin-fraction", f.pinFraction, (n) => n >= 0 && n <= 1, "in [0, 1]")!,
+      repinTokens: parseIntFlag("--repin-tokens", f.repinTokens, 1, 2 ** 32 - 1)!,
+    },
     machines,
     memGBps,
     ssdGBps,

@@ -18,7 +18,14 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ").trimEnd()).join("\n");
 }
 
-export function formatReport(shape: ModelCostShape, traceLine: string, report: SimulateReport, contextTokens: number, budgetFraction: number): string {
+export function formatReport(
+  shape: ModelCostShape,
+  traceLine: string,
+  report: SimulateReport,
+  contextTokens: number,
+  budgetFraction: number,
+  pinning: { pinFraction: number; repinTokens: number },
+): string {
   const head = ["machine", "policy", "budget", "expert slots", "hit rate", "tok/s", "tok/s bound", "SSD ms/token"];
   const rows = [head];
   const notes: string[] = [];
@@ -38,6 +45,9 @@ export function formatReport(shape: ModelCostShape, traceLine: string, report: S
     describeModel(shape),
     `${traceLine}; first ${report.warmup} of ${report.tokens} tokens are warm-up (not counted)`,
     `budget = ${budgetFraction} x memory (GiB); the engine's memory plan: dense weights, a ${contextTokens}-token KV cache and a runtime reserve stay resident, the rest is expert slots`,
+    pinning.pinFraction > 0
+      ? `pinning: ${pinning.pinFraction} of the slots hold the most requested experts, re-chosen every ${pinning.repinTokens} tokens (as the engine)`
+      : "pinning: off",
     "tok/s: compute waits for each miss (memory time + SSD time); bound: reads fully overlapped (max of the two)",
     "",
     table(rows),
