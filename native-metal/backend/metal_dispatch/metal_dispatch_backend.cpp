@@ -21,6 +21,13 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("metal backend: " + what);
 }
 
+// GPU loads of uint words need 4-byte alignment (the CPU tolerates less): a checkpoint whose
+// INT4 tensors start off a word boundary is reported, not read as garbage.
+void require_int4_aligned(const Int4Matrix& w, const char* op) {
+  require(reinterpret_cast<uintptr_t>(w.packed) % 4 == 0 && reinterpret_cast<uintptr_t>(w.scales) % 2 == 0,
+          std::string(op) + ": INT4 weights are not 4-byte aligned in the checkpoint mapping");
+}
+
 }  // namespace
 
 MetalDispatchBackend::MetalDispatchBackend(std::unique_ptr<MetalDevice> device) : dev_(std::move(device)) {}
@@ -62,6 +69,7 @@ void MetalDispatchBackend::matmul_bf16(const float* x, int n, const Bf16Matrix& 
 
 void MetalDispatchBackend::matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) {
   require(w.cols % 32 == 0, "matmul_int4: cols must be a multiple of 32, got " + std::to_string(w.cols));
+  require_int4_aligned(w, "matmul_int4");
   const K2MatmulArgs a{n, w.rows, w.cols};
   if (n >= kTiledMinRows)
     launch("int4_matmul_f32", a, {x, w.packed, w.scales, y}, ceil_div(w.rows, K2_MATMUL_TILE), ceil_div(n, K2_MATMUL_TILE), 128);
@@ -143,6 +151,7 @@ void MetalDispatchBackend::moe_experts(const float* x, int dim, int inter, const
     const MoeGroup& G = groups[g];
     if (G.n_rows == 0) continue;
     const ExpertWeights& e = *G.expert;
+    for (const Int4Matrix* m : {&e.gate, &e.up, &e.down}) require_int4_aligned(*m, "moe_experts");
     const K2MoeArgs a{G.n_rows, dim, inter};
     float* h = moe_scratch_ + offset[g] * per_row;
     if (G.n_rows >= kTiledMinRows) {
