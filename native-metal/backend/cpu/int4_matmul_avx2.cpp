@@ -35,6 +35,26 @@ inline void nibble_order_x(const float* x, int K, float* xp, float* x8) {
   for (int g = G; g < G + 8; g++) x8[g] = 0;
 }
 
+// The matvecs' per-row prologue: sc[g] = s_g · act_scale[g] (the weight scale alone when
+// act_scale is null) for every group g of the row, and the returned Σ_g s_g · offset[g], which
+// removes the +8 of the unsigned nibbles from the row's sum.
+inline float row_scales(const uint16_t* sr, int G, const float* act_scale, const float* offset, float* sc) {
+  __m256 corr = _mm256_setzero_ps();
+  int g = 0;
+  for (; g + 8 <= G; g += 8) {
+    const __m256 sw = avx2::load_bf16(sr + g);
+    _mm256_storeu_ps(sc + g, act_scale ? _mm256_mul_ps(sw, _mm256_loadu_ps(act_scale + g)) : sw);
+    corr = _mm256_fmadd_ps(sw, _mm256_loadu_ps(offset + g), corr);
+  }
+  float tail = 0;
+  for (; g < G; g++) {
+    const float s = bf16_to_f32(sr[g]);
+    sc[g] = act_scale ? s * act_scale[g] : s;
+    tail += s * offset[g];
+  }
+  return avx2::hsum(corr) + tail;
+}
+
 // Σ_i q_i·x_i of one group (q = unsigned nibbles): 8 bytes zero-extended to 8 lanes give 8 even
 // elements (low nibbles) and, shifted, 8 odd ones — no byte shuffles, no offset subtraction.
 inline void group_dot(const uint8_t* p, const float* xp, __m256& t, __m256& u) {
@@ -95,20 +115,9 @@ void int4_matvec_f32(const float* x, const Int4Matrix& w, float* y, int r0, int 
   for (int r = r0; r < r1; r++) {
     const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
     const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
-    __m256 corr = _mm256_setzero_ps();
-    int g = 0;
-    for (; g + 8 <= G; g += 8) {
-      const __m256 sv = avx2::load_bf16(sr + g);
-      _mm256_storeu_ps(sf + g, sv);
-      corr = _mm256_fmadd_ps(sv, _mm256_loadu_ps(x8 + g), corr);
-    }
-    float tail = 0;
-    for (; g < G; g++) {
-      sf[g] = bf16_to_f32(sr[g]);
-      tail += sf[g] * x8[g];
-    }
+    const float corr = row_scales(sr, G, nullptr, x8, sf);
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    g = 0;
+    int g = 0;
     for (; g + 2 <= G; g += 2) {
       __m256 t, u;
       group_dot(pr + g * 16, xp + g * 32, t, u);
@@ -127,7 +136,7 @@ void int4_matvec_f32(const float* x, const Int4Matrix& w, float* y, int r0, int 
       a0 = _mm256_fmadd_ps(t, s0, a0);
       a1 = _mm256_fmadd_ps(u, s0, a1);
     }
-    y[r] = avx2::hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) - avx2::hsum(corr) - tail;
+    y[r] = avx2::hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) - corr;
   }
 }
 
@@ -292,27 +301,15 @@ void int4_q16_matvec(const Q16Rows& x, const Int4Matrix& w, float* y, int r0, in
   for (int r = r0; r < r1; r++) {
     const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
     const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
-    __m256 corr = _mm256_setzero_ps();
-    int g = 0;
-    for (; g + 8 <= G; g += 8) {
-      const __m256 sw = avx2::load_bf16(sr + g);
-      _mm256_storeu_ps(sc + g, _mm256_mul_ps(sw, _mm256_loadu_ps(x.d + g)));
-      corr = _mm256_fmadd_ps(sw, _mm256_loadu_ps(x.dsum8 + g), corr);
-    }
-    float tail = 0;
-    for (; g < G; g++) {
-      const float s = bf16_to_f32(sr[g]);
-      sc[g] = s * x.d[g];
-      tail += s * x.dsum8[g];
-    }
+    const float corr = row_scales(sr, G, x.d, x.dsum8, sc);
     __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-    g = 0;
+    int g = 0;
     for (; g + 2 <= G; g += 2) {
       a0 = _mm256_fmadd_ps(dot(pr + g * 16, q + g * 32), _mm256_broadcast_ss(sc + g), a0);
       a1 = _mm256_fmadd_ps(dot(pr + (g + 1) * 16, q + (g + 1) * 32), _mm256_broadcast_ss(sc + g + 1), a1);
     }
     if (g < G) a0 = _mm256_fmadd_ps(dot(pr + g * 16, q + g * 32), _mm256_broadcast_ss(sc + g), a0);
-    y[r] = avx2::hsum(_mm256_add_ps(a0, a1)) - avx2::hsum(corr) - tail;
+    y[r] = avx2::hsum(_mm256_add_ps(a0, a1)) - corr;
   }
 }
 
