@@ -39,7 +39,9 @@ ExpertCache::ExpertCache(ExpertLayout layout, Backend& backend, const ExpertCach
     region_offset_[t] = off;
     off += io_region_bytes(first[t].nbytes);
   }
-  arena_bytes_ = static_cast<size_t>(n_slots * slot_bytes_);
+  // Whole 16 KiB pages: Apple Silicon's page size, which Metal's no-copy buffers require.
+  constexpr uint64_t kPage = 16384;
+  arena_bytes_ = static_cast<size_t>((n_slots * slot_bytes_ + kPage - 1) / kPage * kPage);
   void* p = ::mmap(nullptr, arena_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     throw std::runtime_error("expert cache: cannot reserve " + std::to_string(arena_bytes_) + " bytes for " + std::to_string(n_slots) + " slots");
