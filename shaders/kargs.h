@@ -8,6 +8,9 @@
 // Limits the kernels size their threadgroup arrays by; the dispatch layer checks them.
 #define K2_MLA_MAX_LORA 512      // kv_lora_rank (K2: 512)
 #define K2_MLA_THREADS 128       // threads of one MLA attention threadgroup (4 simdgroups)
+#define K2_MLA_MAX_ROPE 64       // qk_rope_head_dim the query-block kernel stages (K2: 64)
+#define K2_MLA_QBLOCK 4          // queries per threadgroup of mla_attention_qblock_f32 (one per simdgroup)
+#define K2_MLA_TILE 8            // cache positions staged per step by mla_attention_qblock_f32
 #define K2_ROUTER_MAX_EXPERTS 512
 #define K2_ROUTER_MAX_GROUPS 32
 #define K2_ROUTER_MAX_TOPK 32

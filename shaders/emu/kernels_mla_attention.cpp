@@ -3,3 +3,4 @@
 #include "../mla_attention.metal"
 
 K2_EMU_KERNEL(mla_attention_f32)
+K2_EMU_KERNEL(mla_attention_qblock_f32)

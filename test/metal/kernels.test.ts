@@ -108,9 +108,12 @@ describe("metal kernels on the harness vs the cpu backend", () => {
   // Online softmax in f32 across 4 simdgroups vs a two-pass f32/f64 softmax: 2e-5 of the scale.
   it.each([
     [1, 2, 8, 6, 5, 20, 1, [0]], // decode at the first position
-    [4, 3, 8, 6, 5, 20, 11, [0, 3, 9, 10]], // causal prefill, ragged dims
+    [3, 3, 8, 6, 5, 20, 11, [0, 3, 9]], // several queries below the query-block size
+    [4, 3, 8, 6, 5, 20, 11, [0, 3, 9, 10]], // causal prefill, ragged dims: one query block
     [2, 2, 128, 64, 128, 512, 40, [38, 39]], // K2's head dims and latent rank
-  ] as const)("mla_attention_f32 (%i tokens, %i heads, lora %i)", (nTokens, nHeads, nopeDim, ropeDim, vDim, kvLora, nCtx, pos) => {
+    [6, 3, 8, 6, 5, 20, 30, [2, 9, 10, 11, 25, 29]], // query blocks (4 + a ragged 2), tiles of 8 positions
+    [5, 2, 128, 64, 128, 512, 21, [16, 17, 18, 19, 20]], // query blocks at K2's dims
+  ] as const)("mla_attention_f32 / mla_attention_qblock_f32 (%i tokens, %i heads, nope %i)", (nTokens, nHeads, nopeDim, ropeDim, vDim, kvLora, nCtx, pos) => {
     const r = rng(106);
     const args = {
       nTokens, nHeads, nopeDim, ropeDim, vDim, kvLora, nCtx,

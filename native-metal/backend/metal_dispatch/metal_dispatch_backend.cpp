@@ -102,7 +102,13 @@ void MetalDispatchBackend::mla_attention(const MlaAttentionArgs& m) {
   require(m.kv_lora <= K2_MLA_MAX_LORA, "mla_attention: kv_lora_rank " + std::to_string(m.kv_lora) + " exceeds the kernel's " +
                                             std::to_string(K2_MLA_MAX_LORA));
   const K2MlaArgs a{m.n_tokens, m.n_heads, m.nope_dim, m.rope_dim, m.v_dim, m.kv_lora, m.softmax_scale};
-  launch("mla_attention_f32", a, {m.q, m.kv_b.data, m.cache_c, m.cache_pe, m.pos, m.out}, m.n_heads, m.n_tokens, K2_MLA_THREADS);
+  // Prefill: blocks of queries share each staged cache row. Decode: one query's positions split
+  // across four simdgroups.
+  if (m.n_tokens >= K2_MLA_QBLOCK && m.rope_dim <= K2_MLA_MAX_ROPE)
+    launch("mla_attention_qblock_f32", a, {m.q, m.kv_b.data, m.cache_c, m.cache_pe, m.pos, m.out}, m.n_heads,
+           ceil_div(m.n_tokens, K2_MLA_QBLOCK), K2_MLA_THREADS);
+  else
+    launch("mla_attention_f32", a, {m.q, m.kv_b.data, m.cache_c, m.cache_pe, m.pos, m.out}, m.n_heads, m.n_tokens, K2_MLA_THREADS);
 }
 
 void MetalDispatchBackend::router_topk(const RouterArgs& r) {
