@@ -5,7 +5,7 @@ export default defineConfig({
   root: fileURLToPath(new URL("..", import.meta.url)),
   test: {
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
-    globalSetup: ["test/helpers/built_cli_check.ts"],
+    globalSetup: ["test/helpers/built_cli_check.ts", "test/helpers/isolated_home.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
