@@ -13,7 +13,6 @@
 #define K2_MLA_TILE 8            // cache positions staged per step by mla_attention_qblock_f32
 #define K2_ROUTER_MAX_EXPERTS 512
 #define K2_ROUTER_MAX_GROUPS 32
-#define K2_ROUTER_MAX_TOPK 32
 #define K2_MATVEC_ROWS_PER_TG 4  // one simdgroup per output row
 #define K2_MATMUL_TILE 32        // tiled matmul: 32 tokens x 32 output rows x 32 inputs per step
 #define K2_NORM_THREADS 256
