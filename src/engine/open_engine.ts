@@ -64,6 +64,7 @@ export async function openEngine(dir: string, opts: LoadOptions = {}): Promise<N
       threads: opts.threads,
       backend: opts.backend,
       cpuMode: opts.cpuMode,
+      defaultCpuMode: opts.defaultCpuMode,
       memoryBudget: opts.memoryBudget,
     },
     opts.onProgress,

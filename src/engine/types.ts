@@ -75,6 +75,7 @@ export interface LoadOptions {
   contextSize?: number; // KV-cache capacity in tokens
   backend?: "cpu" | "metal" | "metal-emu";
   cpuMode?: "exact" | "fast";
+  defaultCpuMode?: "exact" | "fast"; // when neither cpuMode nor K2_CPU_MODE says (app and server: fast)
   memoryBudget?: number; // bytes (default: DEFAULT_BUDGET_FRACTION of physical memory)
   expertIo?: "pread" | "mmap"; // how the expert cache reads experts that do not fit
   recordRoutes?: string; // route trace file for every token's routed experts (--record-routes)

@@ -33,7 +33,7 @@ export function servedModelName(dir: string): string {
 export async function openLocalChatModel(dir: string, load: LoadOptions = {}): Promise<OpenedLocalModel> {
   const tokenizer = loadTokenizer(dir);
   const template = loadChatTemplate(dir);
-  const engine = await openEngine(dir, load);
+  const engine = await openEngine(dir, { defaultCpuMode: "fast", ...load });
   try {
     const session = engine.createSession();
     const model = new LocalChatModel({ name: servedModelName(dir), contextWindow: engine.contextSize, session, tokenizer, template });

@@ -78,6 +78,12 @@ describe("loadCheckpointPlan on good checkpoints", () => {
   it("takes run settings from flags over K2_CPU_MODE / K2_BACKEND, and rejects bad env values naming the variable", () => {
     expect(resolvePlanOptions({}, { K2_CPU_MODE: "fast", K2_BACKEND: "metal-emu" })).toMatchObject({ cpuMode: "fast", backend: "metal-emu" });
     expect(resolvePlanOptions({ cpuMode: "exact", backend: "cpu" }, { K2_CPU_MODE: "fast", K2_BACKEND: "metal-emu" })).toMatchObject({ cpuMode: "exact", backend: "cpu" });
+    // A caller's preferred default (the app and server prefer fast) yields to the env and to flags.
+    expect(resolvePlanOptions({}, {}).cpuMode).toBe("exact");
+    expect(resolvePlanOptions({ defaultCpuMode: "fast" }, {}).cpuMode).toBe("fast");
+    expect(resolvePlanOptions({ defaultCpuMode: "fast" }, { K2_CPU_MODE: "exact" }).cpuMode).toBe("exact");
+    expect(resolvePlanOptions({ defaultCpuMode: "fast", cpuMode: "exact" }, {}).cpuMode).toBe("exact");
+    expect(resolvePlanOptions({ defaultCpuMode: "fast" }, {})).not.toHaveProperty("defaultCpuMode");
     expect(() => resolvePlanOptions({}, { K2_CPU_MODE: "turbo" })).toThrow(ConfigError);
     expect(() => resolvePlanOptions({}, { K2_CPU_MODE: "turbo" })).toThrow(/K2_CPU_MODE/);
     expect(() => resolvePlanOptions({}, { K2_BACKEND: "cuda" })).toThrow(/K2_BACKEND/);

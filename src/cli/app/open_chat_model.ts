@@ -27,6 +27,7 @@ export async function openLocalModel(dir: string, settings: Settings, onProgress
     contextSize: settings.contextSize,
     threads: settings.threads,
     backend: settings.backend,
+    defaultCpuMode: "fast",
     memoryBudget: settings.memoryBudgetGB !== undefined ? Math.round(settings.memoryBudgetGB * 1024 ** 3) : undefined,
     expertIo: settings.expertIo,
     recordRoutes: settings.recordRoutes !== undefined ? path.resolve(settings.recordRoutes) : undefined,
