@@ -7,7 +7,8 @@ export async function runProgram(program: Command, argv: string[]): Promise<void
   // Subcommands copy settings only when created, and they are registered before this runs: apply to each.
   const configure = (cmd: Command): void => {
     cmd.exitOverride();
-    cmd.configureOutput({ outputError: (str, write) => write(str) });
+    // Commander's own usage errors ("error: unknown option …") take k2's one-line form.
+    cmd.configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, "k2: ")) });
     cmd.commands.forEach(configure);
   };
   configure(program);

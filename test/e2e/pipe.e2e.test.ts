@@ -96,7 +96,7 @@ describe("bad input: one clear stderr line and the documented exit code", () => 
   it("unknown flag → 2", () => {
     const r = k2(["--bogus"], sandbox());
     expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toEqual(["error: unknown option '--bogus'"]);
+    expect(oneLine(r.stderr)).toEqual(["k2: unknown option '--bogus'"]);
   });
 
   it("bad flag value and bad config value → 2", () => {
