@@ -39,11 +39,15 @@ struct Int4Matrix {
   int cols = 0;
 };
 
-// One routed expert: the three INT4 projections of a SwiGLU FFN.
+// One routed expert: the three projections of a SwiGLU FFN, INT4 (K2 Thinking's release) or,
+// in an unquantized checkpoint, BF16. moe_experts() runs INT4 experts only; the model computes
+// BF16 experts with matmul_bf16 / swiglu, so no backend needs a kernel for them.
 struct ExpertWeights {
   Int4Matrix gate;  // [inter, dim]
   Int4Matrix up;    // [inter, dim]
   Int4Matrix down;  // [dim, inter]
+  bool bf16 = false;  // true: the *_bf16 matrices hold the weights and the Int4Matrix views are empty
+  Bf16Matrix gate_bf16, up_bf16, down_bf16;
 };
 
 // The tokens of a batch routed to one expert. out[rows[j]] += weights[j] * expert(x[rows[j]]).

@@ -30,6 +30,9 @@ ExpertLayout build_expert_layout(const LoadPlan& plan) {
         for (int s = 0; s < 2; s++) {
           const std::string name = p + proj[m] + (s == 0 ? ".weight_packed" : ".weight_scale");
           auto it = plan.tensors.find(name);
+          if (it == plan.tensors.end() && plan.tensors.count(p + proj[m] + ".weight"))
+            throw std::runtime_error("expert layout: routed experts are BF16 (" + p + proj[m] +
+                                     ".weight); the expert cache streams INT4 experts only, so BF16 experts need a --memory-budget that maps them all");
           if (it == plan.tensors.end()) throw std::runtime_error("expert layout: tensor " + name + " is missing from the load plan");
           const uint64_t want = s == 0 ? packed(rows[m], cols[m]) : scales(rows[m], cols[m]);
           if (it->second.nbytes != want)

@@ -44,6 +44,9 @@ K2Model::K2Model(const ModelConfig& config, const Weights& weights, Backend& bac
     pf_logits_ = buf(C * std::max(1, c_.n_routed_experts));
     pf_w_ = buf(C * K);
     pf_ids_ = reinterpret_cast<int32_t*>(buf(C * K));
+    bool bf16_experts = false;
+    for (const LayerWeights& L : w_.layers) bf16_experts = bf16_experts || (!L.experts.empty() && L.experts[0].bf16);
+    if (bf16_experts) moe_x_ = buf(C * D);
     tok_ = reinterpret_cast<int32_t*>(buf(C));
     pos_ = reinterpret_cast<int32_t*>(buf(C));
     logit_rows_ = buf(c_.vocab_size);
@@ -232,8 +235,14 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
         groups[g].rows = moe_rows_ + start[used[g]];
         groups[g].weights = moe_w_ + start[used[g]];
       }
-      // Routed experts accumulate straight into the residual stream.
-      b_.moe_experts(xn_, D, c_.moe_intermediate_size, groups.data() + g0, m, h_);
+      // INT4 experts go to the backend's grouped kernel; BF16 ones (unquantized checkpoints) run
+      // after it through plain BF16 matmuls. Both accumulate straight into the residual stream.
+      MoeGroup* batch_groups = groups.data() + g0;
+      const MoeGroup* bf16_first =
+          std::stable_partition(batch_groups, batch_groups + m, [](const MoeGroup& g) { return !g.expert->bf16; });
+      const int n_int4 = static_cast<int>(bf16_first - batch_groups);
+      if (n_int4 > 0) b_.moe_experts(xn_, D, c_.moe_intermediate_size, batch_groups, n_int4, h_);
+      for (int g = n_int4; g < m; g++) bf16_expert(batch_groups[g], n);
       b_.sync();
     } catch (...) {
       experts_.release(layer);
@@ -248,6 +257,25 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
     b_.swiglu(ffn_g_, ffn_u_, n, S, ffn_g_);
     b_.matmul_bf16(ffn_g_, n, L.shared_down, tmp_);
     b_.add(h_, tmp_, static_cast<size_t>(n) * D);
+  }
+}
+
+void K2Model::bf16_expert(const MoeGroup& g, int n) {
+  const int D = c_.hidden_size, I = c_.moe_intermediate_size, r = g.n_rows;
+  const ExpertWeights& e = *g.expert;
+  if (!moe_x_ || r > n) throw std::logic_error("bf16_expert: no gather buffer or more rows than the chunk");
+  // The previous ops (router: synced; the last expert: synced below) are done with moe_x_ and h_.
+  for (int j = 0; j < r; j++) std::memcpy(moe_x_ + static_cast<size_t>(j) * D, xn_ + static_cast<size_t>(g.rows[j]) * D, sizeof(float) * D);
+  b_.matmul_bf16(moe_x_, r, e.gate_bf16, ffn_g_);
+  b_.matmul_bf16(moe_x_, r, e.up_bf16, ffn_u_);
+  b_.swiglu(ffn_g_, ffn_u_, r, I, ffn_g_);
+  b_.matmul_bf16(ffn_g_, r, e.down_bf16, tmp_);
+  b_.sync();
+  for (int j = 0; j < r; j++) {
+    float* h = h_ + static_cast<size_t>(g.rows[j]) * D;
+    const float* y = tmp_ + static_cast<size_t>(j) * D;
+    const float w = g.weights[j];
+    for (int i = 0; i < D; i++) h[i] += w * y[i];
   }
 }
 

@@ -41,6 +41,8 @@ class K2Model {
   void attention(int layer, int n, int start, KvCache& cache);
   void dense_ffn(const LayerWeights& L, int n);
   void moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::vector<int32_t>>* routes);
+  // out rows += weight * BF16 expert(xn_ rows), with matmul_bf16 and swiglu (no expert kernel).
+  void bf16_expert(const MoeGroup& g, int n);
   // Runs the next MoE layer's router on this layer's FFN input and hands its choices to
   // ExpertProvider::prefetch (only when the provider reads experts in the background).
   void prefetch_next_layer(int layer, int n);
@@ -60,6 +62,7 @@ class K2Model {
   float *inv_freq_, *h_, *xn_, *qa_, *q_, *kv_, *attn_, *tmp_, *ffn_g_, *ffn_u_, *router_logits_, *route_w_, *logit_rows_;
   int32_t *tok_, *pos_, *route_ids_, *moe_rows_;
   float* moe_w_;
+  float* moe_x_ = nullptr;  // gathered token rows for BF16 experts (only allocated when there are any)
   float *pf_logits_, *pf_w_;  // next layer's router, for prefetch
   int32_t* pf_ids_;
   size_t logit_rows_cap_ = 0;

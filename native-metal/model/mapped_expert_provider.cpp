@@ -9,13 +9,18 @@ namespace {
 uint64_t int4_bytes(const Int4Matrix& m) {
   return static_cast<uint64_t>(m.rows) * (m.cols / 8) * 4 + static_cast<uint64_t>(m.rows) * (m.cols / 32) * 2;
 }
+uint64_t bf16_bytes(const Bf16Matrix& m) { return static_cast<uint64_t>(m.rows) * m.cols * 2; }
+uint64_t expert_bytes(const ExpertWeights& e) {
+  if (e.bf16) return bf16_bytes(e.gate_bf16) + bf16_bytes(e.up_bf16) + bf16_bytes(e.down_bf16);
+  return int4_bytes(e.gate) + int4_bytes(e.up) + int4_bytes(e.down);
+}
 }  // namespace
 
 MappedExpertProvider::MappedExpertProvider(const Weights& w) : w_(w) {
   stats_.layers.resize(w.layers.size());
   for (const LayerWeights& L : w.layers)
     for (const ExpertWeights& e : L.experts) {
-      const uint64_t b = int4_bytes(e.gate) + int4_bytes(e.up) + int4_bytes(e.down);
+      const uint64_t b = expert_bytes(e);
       stats_.resident_bytes += b;
       if (!expert_bytes_) expert_bytes_ = b;
     }

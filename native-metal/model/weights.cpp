@@ -159,9 +159,19 @@ Weights::Weights(const LoadPlan& plan, Backend& backend) : backend_(backend) {
     L.experts.resize(E);
     for (int e = 0; e < E; e++) {
       const std::string ep = p + "mlp.experts." + std::to_string(e) + ".";
-      L.experts[e].gate = int4(plan, ep + "gate_proj", I, D);
-      L.experts[e].up = int4(plan, ep + "up_proj", I, D);
-      L.experts[e].down = int4(plan, ep + "down_proj", D, I);
+      ExpertWeights& x = L.experts[e];
+      // The TypeScript loader expects BF16 `.weight` experts exactly when config.json has no
+      // quantization_config; the plan carries whichever it validated.
+      if (plan.tensors.count(ep + "gate_proj.weight")) {
+        x.bf16 = true;
+        x.gate_bf16 = bf16(plan, ep + "gate_proj.weight", I, D);
+        x.up_bf16 = bf16(plan, ep + "up_proj.weight", I, D);
+        x.down_bf16 = bf16(plan, ep + "down_proj.weight", D, I);
+        continue;
+      }
+      x.gate = int4(plan, ep + "gate_proj", I, D);
+      x.up = int4(plan, ep + "up_proj", I, D);
+      x.down = int4(plan, ep + "down_proj", D, I);
     }
   }
 }

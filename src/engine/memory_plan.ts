@@ -97,6 +97,12 @@ export function planMemory(input: MemoryPlanInput): MemoryPlan {
   const rest = budgetBytes - fixed;
   // Every expert fits as mapped from the shards: no cache, no copies.
   if (experts === 0 || rest >= input.expertBytes) return { ...base, cachedExperts: experts, expertCacheBytes: 0, streaming: false };
+  if (slotBytes === 0) {
+    // The expert cache's slots hold INT4 experts only; BF16 experts are served from the mapping.
+    throw new ConfigError(
+      `--memory-budget: ${fmtGB(budgetBytes)} (${budgetSource}) leaves ${fmtGB(rest)} for routed experts, but this checkpoint's BF16 experts (${fmtGB(input.expertBytes)}) cannot be streamed (the expert cache holds INT4 experts only) and must all stay mapped: raise the budget to at least ${fmtGB(fixed + input.expertBytes)}`,
+    );
+  }
   const slots = Math.min(experts, Math.floor(rest / slotBytes));
   const minSlots = Math.max(1, c.num_experts_per_tok);
   if (slots < minSlots) {

@@ -60,6 +60,8 @@ export interface ModelInfo {
   routedExperts: number;
   expertsPerToken: number;
   sharedExperts: number;
+  /** How routed experts are stored: pack-quantized INT4 group 32, or plain BF16 (no quantization_config). */
+  expertFormat: "int4" | "bf16";
   kvLoraRank: number;
   qkRopeHeadDim: number;
   maxPositionEmbeddings: number;

@@ -82,9 +82,10 @@ export const CORRUPTIONS: Corruption[] = [
     expect: ["config.json", "quantization_config.quant_method", "fp8"],
   },
   {
-    name: "no quantization (BF16 experts)",
+    // Without quantization_config the experts must be BF16 `.weight`s; these are INT4.
+    name: "no quantization_config over INT4 experts",
     apply: (d) => editJson(join(d, "config.json"), (j) => delete j.quantization_config),
-    expect: ["config.json", "quantization_config", "BF16"],
+    expect: ["gate_proj.weight", "is missing", "no quantization_config", "BF16"],
   },
   {
     name: "INT8 group quantization",

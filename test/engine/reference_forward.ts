@@ -1,7 +1,7 @@
 // An independent float64 DeepSeek-V3 forward pass for small checkpoints, written from
 // ../shared/docs/k2-format.md and DeepSeek's inference/model.py (naive, not absorbed, attention;
-// INT4 experts dequantized here). It shares nothing with the native engine but the loader's
-// tensor locations, so agreement with `k2 logits` shows the engine reads every config value it
+// INT4 experts dequantized here, BF16 experts read as stored). It shares nothing with the native
+// engine but the loader's tensor locations, so agreement with `k2 logits` shows the engine reads every config value it
 // should (rope factor/betas, eps, grouped routing, scaling, layer layout) rather than assuming
 // K2 Thinking's.
 import { readFileSync } from "node:fs";
@@ -224,7 +224,9 @@ function moeFfn(W: Weights, c: NativeModelConfig, p: string, x: Vec, useBias: bo
   for (const e of chosen) {
     const w = ((c.norm_topk_prob ? scores[e]! / wsum : scores[e]!) * c.routed_scaling_factor);
     const ep = `${p}mlp.experts.${e}.`;
-    const out = swiglu(W.int4(`${ep}gate_proj`), W.int4(`${ep}up_proj`), W.int4(`${ep}down_proj`), x);
+    // An unquantized checkpoint (no quantization_config) stores routed experts as BF16 `.weight`s.
+    const m = (proj: string) => (W.has(`${ep}${proj}.weight`) ? W.bf16(`${ep}${proj}.weight`) : W.int4(`${ep}${proj}`));
+    const out = swiglu(m("gate_proj"), m("up_proj"), m("down_proj"), x);
     for (let i = 0; i < y.length; i++) y[i]! += w * out[i]!;
   }
   if (c.n_shared_experts > 0) {
@@ -233,4 +235,22 @@ function moeFfn(W: Weights, c: NativeModelConfig, p: string, x: Vec, useBias: bo
     for (let i = 0; i < y.length; i++) y[i]! += out[i]!;
   }
   return y;
+}
+
+/** How engine logits rows compare with the reference: worst |diff|, largest |reference|, argmax per row. */
+export function compareWithReference(rows: number[][], ref: number[][]): { maxDiff: number; spread: number; argmax: number[]; refArgmax: number[] } {
+  let maxDiff = 0, spread = 0;
+  const argmax: number[] = [], refArgmax: number[] = [];
+  for (let t = 0; t < ref.length; t++) {
+    let best = 0, refBest = 0;
+    for (let k = 0; k < ref[t]!.length; k++) {
+      maxDiff = Math.max(maxDiff, Math.abs(rows[t]![k]! - ref[t]![k]!));
+      spread = Math.max(spread, Math.abs(ref[t]![k]!));
+      if (rows[t]![k]! > rows[t]![best]!) best = k;
+      if (ref[t]![k]! > ref[t]![refBest]!) refBest = k;
+    }
+    argmax.push(best);
+    refArgmax.push(refBest);
+  }
+  return { maxDiff, spread, argmax, refArgmax };
 }

@@ -68,7 +68,7 @@ export async function runInfoCommand(flags: InfoFlags): Promise<void> {
     `  layers ${info.layers} (${info.denseLayers} dense, ${info.layers - info.denseLayers} MoE) · hidden ${info.hiddenSize} · heads ${info.heads} · vocab ${info.vocabSize}`,
     `  MLA: q_lora ${c.q_lora_rank} · kv_lora ${c.kv_lora_rank} · qk nope/rope ${c.qk_nope_head_dim}/${c.qk_rope_head_dim} · v ${c.v_head_dim}` +
       (c.rope_scaling ? ` · YaRN x${c.rope_scaling.factor}` : ""),
-    `  MoE: ${info.routedExperts} routed experts (INT4 g32) + ${info.sharedExperts} shared, ${info.expertsPerToken} per token` +
+    `  MoE: ${info.routedExperts} routed experts (${info.expertFormat === "bf16" ? "BF16" : "INT4 g32"}) + ${info.sharedExperts} shared, ${info.expertsPerToken} per token` +
       (c.n_group > 1 ? `, ${c.topk_group} of ${c.n_group} groups` : "") +
       ` · expert width ${c.moe_intermediate_size}`,
     `  params: ${fmtParams(info.params.total)} total · ${fmtParams(info.params.dense)} dense · ${fmtParams(info.params.experts)} in experts · ${fmtParams(info.params.activePerToken)} active per token`,

@@ -31,7 +31,16 @@ function int4(prefix: string, out: number, inDim: number, layer: number, expert:
   ];
 }
 
-export function expectedTensors(c: NativeModelConfig, opts: { routerBias: boolean }): ExpectedTensor[] {
+/** How routed experts are stored: pack-quantized INT4 (K2 Thinking) or plain BF16 (no quantization_config). */
+export type ExpertFormat = "int4" | "bf16";
+
+/** One BF16 routed-expert matrix [out, in]. */
+function bf16Expert(prefix: string, out: number, inDim: number, layer: number, expert: number): ExpectedTensor[] {
+  return [{ name: `${prefix}.weight`, dtype: "BF16", shape: [out, inDim], role: "expert", params: out * inDim, layer, expert }];
+}
+
+export function expectedTensors(c: NativeModelConfig, opts: { routerBias: boolean; experts?: ExpertFormat }): ExpectedTensor[] {
+  const matrix = opts.experts === "bf16" ? bf16Expert : int4;
   const D = c.hidden_size, H = c.num_attention_heads;
   const qk = c.qk_nope_head_dim + c.qk_rope_head_dim;
   const out: ExpectedTensor[] = [bf16("model.embed_tokens.weight", [c.vocab_size, D], -1)];
@@ -65,7 +74,7 @@ export function expectedTensors(c: NativeModelConfig, opts: { routerBias: boolea
     }
     for (let e = 0; e < E; e++) {
       const ep = `${p}mlp.experts.${e}.`;
-      out.push(...int4(`${ep}gate_proj`, I, D, l, e), ...int4(`${ep}up_proj`, I, D, l, e), ...int4(`${ep}down_proj`, D, I, l, e));
+      out.push(...matrix(`${ep}gate_proj`, I, D, l, e), ...matrix(`${ep}up_proj`, I, D, l, e), ...matrix(`${ep}down_proj`, D, I, l, e));
     }
     if (c.n_shared_experts > 0) {
       const S = I * c.n_shared_experts;

@@ -62,7 +62,8 @@ export async function loadCheckpointPlan(dirArg: string, opts: PlanOptions = {},
 
   const runOpts = resolvePlanOptions(opts);
   const cfg = await readCheckpointConfig(dir);
-  readQuantizationScheme(cfg.path, cfg.raw);
+  const scheme = readQuantizationScheme(cfg.path, cfg.raw);
+  const expertFormat = scheme.kind === "bf16" ? "bf16" : "int4";
   const index = await readShardIndex(dir);
   const headers = await readHeaders(index.files, onProgress);
   const bytesTotal = headers.reduce((n, h) => n + h.fileSize, 0);
@@ -75,7 +76,7 @@ export async function loadCheckpointPlan(dirArg: string, opts: PlanOptions = {},
 
   // noaux_tc routing selects with the bias; a checkpoint without it would route differently.
   const routerBias = cfg.topkMethod === "noaux_tc";
-  const wanted = expectedTensors(cfg.native, { routerBias });
+  const wanted = expectedTensors(cfg.native, { routerBias, experts: expertFormat });
   if (cfg.tieWordEmbeddings) {
     const i = wanted.findIndex((t) => t.name === "lm_head.weight");
     if (i >= 0 && !locate("lm_head.weight")) wanted.splice(i, 1);
@@ -103,7 +104,9 @@ export async function loadCheckpointPlan(dirArg: string, opts: PlanOptions = {},
     const where = locate(t.name);
     if (!where) {
       if (t.optional) continue;
-      throw new CheckpointError(index.source, `tensor ${t.name} is missing (the model needs ${t.dtype} ${shapeStr(t.shape)})`);
+      // Without quantization_config, INT4 experts are looked up as BF16 `.weight`s: say why.
+      const why = t.expert >= 0 && expertFormat === "bf16" ? `; config.json has no quantization_config, so routed experts must be unquantized BF16` : "";
+      throw new CheckpointError(index.source, `tensor ${t.name} is missing (the model needs ${t.dtype} ${shapeStr(t.shape)}${why})`);
     }
     const entry = where.header.tensors.get(t.name);
     if (!entry) {

@@ -83,6 +83,7 @@ export function buildModelInfo(dir: string, cfg: CheckpointConfig, tensors: read
     routedExperts: c.n_routed_experts,
     expertsPerToken: c.num_experts_per_tok,
     sharedExperts: c.n_shared_experts,
+    expertFormat: tensors.some((x) => x.role === "expert" && x.name.endsWith(".weight_packed")) || experts === 0 ? "int4" : "bf16",
     kvLoraRank: c.kv_lora_rank,
     qkRopeHeadDim: c.qk_rope_head_dim,
     maxPositionEmbeddings: c.max_position_embeddings,

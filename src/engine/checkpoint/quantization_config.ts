@@ -1,13 +1,11 @@
 // Checks config.json's quantization_config against what the engine runs: routed experts in
-// compressed-tensors pack-quantized INT4, symmetric, group 32 (Kimi K2 Thinking's release format).
+// compressed-tensors pack-quantized INT4, symmetric, group 32 (Kimi K2 Thinking's release format),
+// or, when there is no quantization_config at all, plain BF16 routed experts.
 // Anything else is rejected here, naming the field, rather than producing garbage in native code.
 import { CheckpointError } from "../../errors.js";
 import { INT4_GROUP } from "./checkpoint_config.js";
 
-export interface QuantizationScheme {
-  kind: "int4-pack-quantized";
-  groupSize: number;
-}
+export type QuantizationScheme = { kind: "int4-pack-quantized"; groupSize: number } | { kind: "bf16" };
 
 function fail(path: string, field: string, why: string): never {
   throw new CheckpointError(path, `field "quantization_config.${field}" ${why}`);
@@ -15,15 +13,9 @@ function fail(path: string, field: string, why: string): never {
 
 export function readQuantizationScheme(path: string, raw: Record<string, unknown>): QuantizationScheme {
   const q = raw.quantization_config;
-  if (q === undefined || q === null) {
-    // The engine's expert kernels read packed INT4 only; BF16/FP16 routed experts would need a
-    // separate path that does not exist yet.
-    throw new CheckpointError(
-      path,
-      `field "quantization_config" is missing: unquantized (BF16) routed experts are not supported; ` +
-        `this engine runs compressed-tensors pack-quantized INT4 experts (Kimi K2 Thinking's format)`,
-    );
-  }
+  // No quantization_config: the checkpoint is unquantized, routed experts are BF16 `.weight`s
+  // (the tensor check then names any expert stored otherwise).
+  if (q === undefined || q === null) return { kind: "bf16" };
   if (typeof q !== "object" || Array.isArray(q)) fail(path, "", "must be an object");
   const qc = q as Record<string, unknown>;
   const method = qc.quant_method;

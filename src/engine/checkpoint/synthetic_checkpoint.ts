@@ -8,7 +8,7 @@ import { copyFile, mkdir, open, rename, rm, stat, writeFile } from "node:fs/prom
 import { basename, dirname, join, resolve } from "node:path";
 import { CheckpointError } from "../../errors.js";
 import type { NativeModelConfig } from "../native_api.js";
-import { expectedTensors, tensorBytes, type ExpectedTensor } from "./expected_tensors.js";
+import { expectedTensors, tensorBytes, type ExpectedTensor, type ExpertFormat } from "./expected_tensors.js";
 import { INDEX_FILE, SINGLE_FILE } from "./shard_index.js";
 
 export interface SyntheticCheckpointSpec extends Partial<NativeModelConfig> {
@@ -25,6 +25,8 @@ export interface SyntheticCheckpointSpec extends Partial<NativeModelConfig> {
    * its weights read as zeros.
    */
   sparse?: boolean;
+  /** Routed experts as plain BF16 `.weight`s and no quantization_config (default: INT4 pack-quantized). */
+  expertFormat?: ExpertFormat;
 }
 
 /** Tiny-fixture-sized defaults (K2 layout: first layer dense, YaRN, sigmoid routing with bias). */
@@ -92,23 +94,26 @@ export function syntheticConfigJson(spec: SyntheticCheckpointSpec): Record<strin
     rope_scaling: rope_scaling ? { ...rope_scaling, type: "yarn" } : null,
     bos_token_id: bos,
     eos_token_id: eos,
-    quantization_config: {
-      config_groups: {
-        group_0: {
-          input_activations: null,
-          output_activations: null,
-          targets: ["Linear"],
-          weights: { actorder: null, block_structure: null, dynamic: false, group_size: 32, num_bits: 4, observer: "minmax", observer_kwargs: {}, strategy: "group", symmetric: true, type: "int" },
-        },
-      },
-      format: "pack-quantized",
-      ignore: ["lm_head", "re:.*self_attn.*", "re:.*shared_experts.*", "re:.*mlp\\.(gate|up|gate_up|down)_proj.*"],
-      kv_cache_scheme: null,
-      quant_method: "compressed-tensors",
-      quantization_status: "compressed",
-    },
+    ...(spec.expertFormat === "bf16" ? {} : { quantization_config: INT4_QUANTIZATION_CONFIG }),
   };
 }
+
+/** Kimi K2 Thinking's quantization_config: compressed-tensors pack-quantized INT4 group 32 routed experts. */
+const INT4_QUANTIZATION_CONFIG = {
+  config_groups: {
+    group_0: {
+      input_activations: null,
+      output_activations: null,
+      targets: ["Linear"],
+      weights: { actorder: null, block_structure: null, dynamic: false, group_size: 32, num_bits: 4, observer: "minmax", observer_kwargs: {}, strategy: "group", symmetric: true, type: "int" },
+    },
+  },
+  format: "pack-quantized",
+  ignore: ["lm_head", "re:.*self_attn.*", "re:.*shared_experts.*", "re:.*mlp\\.(gate|up|gate_up|down)_proj.*"],
+  kv_cache_scheme: null,
+  quant_method: "compressed-tensors",
+  quantization_status: "compressed",
+};
 
 // ---- deterministic random data ----
 
@@ -283,7 +288,7 @@ export async function writeSyntheticCheckpoint(dirArg: string, spec: SyntheticCh
   const seed = (spec.seed ?? 1) >>> 0;
   const shardCount = spec.shards ?? 2;
   if (!Number.isInteger(shardCount) || shardCount < 0) throw new CheckpointError(dir, `shards must be an integer >= 0 (got ${shardCount})`);
-  const tensors = expectedTensors(c, { routerBias: true });
+  const tensors = expectedTensors(c, { routerBias: true, experts: spec.expertFormat ?? "int4" });
   const groups = splitShards(tensors, Math.max(1, shardCount));
 
   await mkdir(dirname(dir), { recursive: true });
