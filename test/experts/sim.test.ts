@@ -238,6 +238,12 @@ describe("k2 simulate", () => {
     expect(r.stdout).toMatch(/24GB: .* is less than the dense weights \(23\.4 GB\) \+ KV cache at 32768 tokens/);
   });
 
+  it("--memory sizes may carry a G / GB unit, like --memory-budget", () => {
+    const r = k2(["--tokens", "40", "--memory", "24G,24GB", "--policy", "lru"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/24GB .* lru .* does not fit/g)).toHaveLength(2);
+  });
+
   it("policy parameters reach the policy: mix with no protected share behaves differently", () => {
     const args = ["--tokens", "200", "--profile", "mac64", "--policy", "mix", "--json"];
     const hits = (extra: string[]) => JSON.parse(k2([...args, ...extra]).stdout).rows[0].result.hits as number;

@@ -21,7 +21,7 @@ export function registerExpertCommands(program: Command): void {
     .option("--pin-fraction <f>", "share of the cache pinned to the most requested experts, as the engine does (0 = off)", "0.125")
     .option("--repin-tokens <n>", "tokens between re-choosing the pinned experts", "32")
     .option("--profile <names>", "mac64,mac128,mac192,mac512 or all (default: all)")
-    .option("--memory <GB>", "custom machine memory sizes in GB, comma-separated (bandwidths: --mem-gbps, --ssd-gbps)")
+    .option("--memory <GB>", "custom machine memory sizes in GB (64 or 64G), comma-separated (bandwidths: --mem-gbps, --ssd-gbps)")
     .option("--mem-gbps <n>", "memory bandwidth in GB/s (default: the profile's; 819 for --memory)")
     .option("--ssd-gbps <n>", "SSD read bandwidth in GB/s (default: the profile's; 6 for --memory)")
     .option("--budget-fraction <f>", "share of memory the engine may use", "0.75")

@@ -69,7 +69,7 @@ export function parseSimulateFlags(f: SimulateFlags): ParsedSimulateFlags {
   if (f.memory !== undefined && f.profile !== undefined) throw new UsageError("--memory and --profile cannot be used together");
   let machines: MachineProfile[];
   if (f.memory !== undefined) {
-    machines = f.memory.split(",").map((part) => customMachine(parseNumberFlag("--memory", part, positive, "memory sizes in GB > 0, comma-separated")!, memGBps, ssdGBps));
+    machines = f.memory.split(",").map((part) => customMachine(parseNumberFlag("--memory", part.trim().replace(/\s*g(i?b)?$/i, ""), positive, "memory sizes in GB > 0, comma-separated")!, memGBps, ssdGBps));
   } else {
     const names = f.profile === undefined || f.profile === "all" ? MAC_PROFILES.map((p) => p.name) : f.profile.split(",");
     machines = names.map((n) => {
