@@ -53,6 +53,7 @@ ExpertCache::ExpertCache(ExpertLayout layout, Backend& backend, const ExpertCach
     free_.push_back(static_cast<int>(n_slots - 1 - i));
   }
   held_.resize(layout_.n_layers);
+  prefetched_.resize(layout_.n_layers);
   requests_.assign(static_cast<size_t>(layout_.n_layers) * layout_.n_experts, 0);
   policy_ = make_eviction_policy(opts.policy, static_cast<uint32_t>(layout_.n_layers * layout_.n_experts));
   stats_.layers.resize(layout_.n_layers);
@@ -315,8 +316,15 @@ void ExpertCache::release(int layer) {
   for (int s : held_[layer]) slots_[s].refs--;
   held_[layer].clear();
   // Guesses for this layer that it did not use are wrong: they may be evicted from now on.
-  for (Slot& slot : slots_)
-    if (slot.prefetched && key_layer(slot.key) == layer && slot.state != State::Loading) slot.prefetched = false;
+  std::vector<int>& guesses = prefetched_[layer];
+  size_t kept = 0;
+  for (int s : guesses) {
+    Slot& slot = slots_[s];
+    if (!slot.prefetched || key_layer(slot.key) != layer) continue;  // used, evicted or reused
+    if (slot.state == State::Loading) guesses[kept++] = s;           // still arriving: judge it next time
+    else slot.prefetched = false;
+  }
+  guesses.resize(kept);
 }
 
 void ExpertCache::prefetch(int layer, const int32_t* ids, int n) {
@@ -335,6 +343,7 @@ void ExpertCache::prefetch(int layer, const int32_t* ids, int n) {
     start_load(s, key);
     slots_[s].prefetched = true;
     slots_[s].guess = guess;
+    prefetched_[layer].push_back(s);
     if (guess) st.prefetch_issued++;
   }
 }

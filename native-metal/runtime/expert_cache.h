@@ -125,6 +125,10 @@ class ExpertCache : public ExpertProvider {
   std::vector<int> free_;
   std::unordered_map<uint32_t, int> where_;  // key -> slot
   std::vector<std::vector<int>> held_;       // per layer: slots acquire() handed out
+  // Per layer: slots prefetch() filled, so release() clears stale guesses without scanning every
+  // slot (K2 has ~16k slots and 60 MoE layers a token). Entries may be stale (used, evicted,
+  // reused); release() re-checks each.
+  std::vector<std::vector<int>> prefetched_;
   std::unique_ptr<EvictionPolicy> policy_;
   std::vector<uint64_t> requests_;           // per key, for pinning
   int pinned_ = 0;
