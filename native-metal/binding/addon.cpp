@@ -39,7 +39,19 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("measureMemoryBandwidth", Napi::Function::New(env, MeasureMemoryBandwidth, "measureMemoryBandwidth"));
   register_expert_cache_sim(env, exports);
   register_kernel_bench(env, exports);
-  exports.Set("cpuIsa", Napi::String::New(env, cpu_kernels().isa));
+  try {
+    exports.Set("cpuIsa", Napi::String::New(env, cpu_kernels().isa));
+  } catch (const std::exception& e) {
+    // A bad K2_CPU_ISA: loading the addon fails with the message instead of aborting the process.
+    throw Napi::Error::New(env, e.what());
+  }
+  {
+    int count = 0;
+    const char* const* names = cpu_kernel_isas(&count);
+    Napi::Array isas = Napi::Array::New(env, count);
+    for (int i = 0; i < count; i++) isas.Set(i, Napi::String::New(env, names[i]));
+    exports.Set("cpuIsas", isas);
+  }
   exports.Set("defaultThreads", Napi::Number::New(env, default_thread_count()));
   register_expert_cache_exports(env, exports);
   return exports;

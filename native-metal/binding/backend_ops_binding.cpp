@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/backend_factory.h"
+#include "backend/cpu/cpu_backend.h"
 
 namespace k2 {
 
@@ -75,13 +76,26 @@ Napi::Float32Array out_f32(Napi::Env env, const float* p, size_t n) {
   return r;
 }
 
-Backend& backend_for(const std::string& name, int threads, CpuMode mode) {
+// isa (cpu only, empty = the default tier) picks one kernel tier, so a test can check every tier
+// this CPU runs against the same reference.
+Backend& backend_for(const std::string& name, int threads, CpuMode mode, const std::string& isa) {
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<Backend>> cache;
-  const std::string key = name + "/" + std::to_string(threads) + "/" + (mode == CpuMode::fast ? "fast" : "exact");
+  const std::string key = name + "/" + std::to_string(threads) + "/" + (mode == CpuMode::fast ? "fast" : "exact") + "/" + isa;
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, make_backend(name, threads, mode)).first;
+  if (it == cache.end()) {
+    std::unique_ptr<Backend> b;
+    if (isa.empty()) {
+      b = make_backend(name, threads, mode);
+    } else {
+      if (name != "cpu") throw std::invalid_argument("isa applies to the cpu backend only, not " + name);
+      const CpuKernels* k = cpu_kernels_named(isa.c_str());
+      if (!k) throw std::invalid_argument("kernel tier " + isa + " does not run on this CPU");
+      b = std::make_unique<CpuBackend>(threads <= 0 ? default_thread_count() : threads, mode, *k);
+    }
+    it = cache.emplace(key, std::move(b)).first;
+  }
   return *it->second;
 }
 
@@ -247,8 +261,10 @@ Napi::Value RunBackendOp(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "runBackendOp(backend, op, args, options?)");
   int threads = 0;
   CpuMode mode = CpuMode::exact;
+  std::string isa;
   if (info.Length() > 3 && info[3].IsObject()) {
     Napi::Object o = info[3].As<Napi::Object>();
+    if (o.Has("isa") && o.Get("isa").IsString()) isa = o.Get("isa").As<Napi::String>().Utf8Value();
     if (o.Has("threads") && o.Get("threads").IsNumber()) threads = o.Get("threads").As<Napi::Number>().Int32Value();
     if (o.Has("cpuMode") && o.Get("cpuMode").IsString()) {
       std::string m = o.Get("cpuMode").As<Napi::String>().Utf8Value();
@@ -258,7 +274,7 @@ Napi::Value RunBackendOp(const Napi::CallbackInfo& info) {
   }
   Backend* b;
   try {
-    b = &backend_for(info[0].As<Napi::String>().Utf8Value(), threads, mode);
+    b = &backend_for(info[0].As<Napi::String>().Utf8Value(), threads, mode, isa);
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("runBackendOp: ") + e.what());
   }

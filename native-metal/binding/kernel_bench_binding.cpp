@@ -12,10 +12,12 @@ namespace {
 
 Napi::Value BenchCpuKernels(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "benchCpuKernels(reps)");
+  if (info.Length() < 1 || !info[0].IsNumber() || (info.Length() > 1 && !info[1].IsString() && !info[1].IsUndefined()))
+    throw Napi::TypeError::New(env, "benchCpuKernels(reps, isa?)");
+  const std::string isa = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
   std::vector<KernelRate> rates;
   try {
-    rates = bench_cpu_kernels(info[0].As<Napi::Number>().Int32Value());
+    rates = bench_cpu_kernels(info[0].As<Napi::Number>().Int32Value(), isa);
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }

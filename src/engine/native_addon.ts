@@ -79,6 +79,8 @@ export interface NativeEngineHandle {
 export interface BackendOpOptions {
   threads?: number;
   cpuMode?: "exact" | "fast";
+  /** cpu only: run with this kernel tier (one of cpuIsas) instead of the default. */
+  isa?: string;
 }
 
 export interface K2EngineAddon {
@@ -92,8 +94,11 @@ export interface K2EngineAddon {
   /** Thread order of later metal-emu dispatches; kernels must not depend on it. */
   setMetalEmuSchedule(schedule: "forward" | "reverse"): void;
   /** Single-thread rates of the CPU matmul kernels, in thread CPU time (native-metal/backend/cpu/kernel_bench.h). */
-  benchCpuKernels(reps: number): { name: string; bytes: number; macs: number; seconds: number; cold: boolean }[];
+  benchCpuKernels(reps: number, isa?: string): { name: string; bytes: number; macs: number; seconds: number; cold: boolean }[];
+  /** The kernel tier the engine uses (the best this CPU runs, capped by K2_CPU_ISA). */
   cpuIsa: string;
+  /** Every kernel tier this CPU runs, best last (e.g. ["scalar", "avx2", "avx512"]). */
+  cpuIsas: string[];
   defaultThreads: number;
   /** Test/bench entry: an expert cache over a plan's shards without a model (binding/expert_cache_binding.cpp). */
   ExpertCacheProbe: new (plan: NativeLoadPlan, opts: ExpertCacheProbeOptions) => ExpertCacheProbeHandle;

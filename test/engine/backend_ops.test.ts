@@ -28,8 +28,25 @@ function refMatmul(x: Float32Array, n: number, rows: number, cols: number, wAt: 
 
 const MODES = ["exact", "fast"] as const;
 const THREADS = [1, 3];
+// Every kernel tier this CPU runs (scalar, avx2, and avx512 on CPUs with AVX-512 VNNI) is checked
+// against the same float64 reference, so a tier that CI's CPU lacks is still covered wherever the
+// suite runs on one that has it.
+const ISAS: string[] = addon.cpuIsas;
+const CASES = MODES.flatMap((cpuMode) => ISAS.map((isa) => [cpuMode, isa] as const));
 
-describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
+describe("kernel tiers", () => {
+  it("lists the tiers this CPU runs, portable scalar first, and the engine's default among them", () => {
+    expect(ISAS[0]).toBe("scalar");
+    expect(ISAS).toContain(addon.cpuIsa);
+    if (process.arch === "x64") expect(ISAS).toContain("avx2");
+  });
+
+  it("refuses a tier this CPU does not run", () => {
+    expect(() => addon.runBackendOp("cpu", "add", { y: new Float32Array(1), x: new Float32Array(1) }, { isa: "sse9" })).toThrow(/sse9 does not run/);
+  });
+});
+
+describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => {
   // Fast mode quantizes activations to int16 per 32 for INT4 weights: ~1/65534 of a group's max.
   const int4RelTol = cpuMode === "exact" ? 2e-6 : 2e-4;
 
@@ -44,7 +61,7 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     ] as const) {
       const x = randF32(r, n * cols);
       const w = randBf16(r, rows * cols);
-      const y = addon.runBackendOp("cpu", "matmul_bf16", { x, n, w, rows, cols }, { threads, cpuMode }) as Float32Array;
+      const y = addon.runBackendOp("cpu", "matmul_bf16", { x, n, w, rows, cols }, { threads, cpuMode, isa }) as Float32Array;
       const ref = refMatmul(x, n, rows, cols, (o, i) => fromBf16(w[o * cols + i]!));
       expectClose(y, ref.y, (i) => 2e-6 * ref.mag[i]! + 1e-6, `matmul_bf16 ${n}x${rows}x${cols}`);
     }
@@ -56,6 +73,8 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
       [1, 33, 96],
       [1, 21, 288], // decode kernels: 8-group scale vectors, then a group tail (odd count)
       [1, 18, 512],
+      [1, 21, 1120], // avx512: two 16-group scale chunks, then a 3-group block
+      [3, 10, 800], // avx512: 3 token rows share each unpacked block; 25 groups
       [6, 50, 160],
       [9, 17, 32],
       [4, 3, 64],
@@ -65,7 +84,7 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     ] as const) {
       const x = randF32(r, n * cols);
       const w = randInt4(r, rows, cols);
-      const y = addon.runBackendOp("cpu", "matmul_int4", { x, n, packed: w.packed, scales: w.scales, rows, cols }, { threads, cpuMode }) as Float32Array;
+      const y = addon.runBackendOp("cpu", "matmul_int4", { x, n, packed: w.packed, scales: w.scales, rows, cols }, { threads, cpuMode, isa }) as Float32Array;
       const ref = refMatmul(x, n, rows, cols, (o, i) => int4At(w, o, i));
       expectClose(y, ref.y, (i) => int4RelTol * ref.mag[i]! + 1e-6, `matmul_int4 ${n}x${rows}x${cols}`);
     }
@@ -79,7 +98,7 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     const x = new Float32Array(32);
     x[1] = 1; // element 1 -> q 9 -> (9-8)*0.5
     x[7] = 10; // element 7 -> q 15 -> 3.5
-    const y = addon.runBackendOp("cpu", "matmul_int4", { x, n: 1, packed, scales, rows: 1, cols: 32 }, { cpuMode }) as Float32Array;
+    const y = addon.runBackendOp("cpu", "matmul_int4", { x, n: 1, packed, scales, rows: 1, cols: 32 }, { cpuMode, isa }) as Float32Array;
     expect(y[0]).toBeCloseTo(0.5 + 35, cpuMode === "exact" ? 5 : 2);
   });
 
@@ -87,10 +106,10 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     const r = rng(3);
     const table = randBf16(r, 11 * 9);
     const ids = new Int32Array([3, 0, 10, 3]);
-    const out = addon.runBackendOp("cpu", "embed_bf16", { table, rows: 11, cols: 9, ids }, { cpuMode }) as Float32Array;
+    const out = addon.runBackendOp("cpu", "embed_bf16", { table, rows: 11, cols: 9, ids }, { cpuMode, isa }) as Float32Array;
     const want = Array.from(ids).flatMap((id) => Array.from(table.subarray(id * 9, id * 9 + 9), fromBf16));
     expectClose(out, want, () => 0, "embed");
-    expect(() => addon.runBackendOp("cpu", "embed_bf16", { table, rows: 11, cols: 9, ids: new Int32Array([11]) }, { cpuMode })).toThrow(/token id 11/);
+    expect(() => addon.runBackendOp("cpu", "embed_bf16", { table, rows: 11, cols: 9, ids: new Int32Array([11]) }, { cpuMode, isa })).toThrow(/token id 11/);
   });
 
   it("rmsnorm normalises a strided sub-range in place", () => {
@@ -98,7 +117,7 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     const n = 5, dim = 19, stride = 27, eps = 1e-5;
     const x = randF32(r, n * stride, 3);
     const w = randBf16(r, dim);
-    const out = addon.runBackendOp("cpu", "rmsnorm", { x, n, dim, stride, w, eps }, { cpuMode }) as Float32Array;
+    const out = addon.runBackendOp("cpu", "rmsnorm", { x, n, dim, stride, w, eps }, { cpuMode, isa }) as Float32Array;
     const want = Array.from(x, Number);
     for (let t = 0; t < n; t++) {
       let ss = 0;
@@ -115,7 +134,7 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     const x = randF32(r, n * rowStride);
     const pos = Int32Array.from({ length: n }, (_, t) => (t === 2 ? 300 : t * 7));
     const invFreq = new Float32Array([1, 0.1, 0.001]);
-    const out = addon.runBackendOp("cpu", "rope", { x, n, nHeads: heads, rowStride, headStride, ropeDim, pos, invFreq }, { threads, cpuMode }) as Float32Array;
+    const out = addon.runBackendOp("cpu", "rope", { x, n, nHeads: heads, rowStride, headStride, ropeDim, pos, invFreq }, { threads, cpuMode, isa }) as Float32Array;
     const want = Array.from(x, Number);
     for (let t = 0; t < n; t++)
       for (let h = 0; h < heads; h++)
@@ -142,7 +161,7 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
       "cpu",
       "mla_attention",
       { nTokens, nHeads, nopeDim, ropeDim, vDim, kvLora, nCtx, q, kvB, cacheC, cachePe, pos, softmaxScale },
-      { threads, cpuMode },
+      { threads, cpuMode, isa },
     ) as Float32Array;
     // Naive: expand K = W_uk·c, V = W_uv·c per head, then softmax(q·k)·v.
     const W = (h: number, row: number, j: number) => fromBf16(kvB[(h * (nopeDim + vDim) + row) * kvLora + j]!);
@@ -189,7 +208,7 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
       "cpu",
       "router_topk",
       { nTokens, nExperts, topK, nGroup, topkGroup, normTopkProb: true, scaling, logits, bias },
-      { threads: 3, cpuMode },
+      { threads: 3, cpuMode, isa },
     ) as { ids: Int32Array; weights: Float32Array };
     const per = nExperts / nGroup;
     for (let t = 0; t < nTokens; t++) {
@@ -225,12 +244,12 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
     const r = rng(8);
     const gate = randF32(r, n * dim, 4);
     const up = randF32(r, n * dim);
-    const out = addon.runBackendOp("cpu", "swiglu", { gate, up, n, dim }, { threads: 3, cpuMode }) as Float32Array;
+    const out = addon.runBackendOp("cpu", "swiglu", { gate, up, n, dim }, { threads: 3, cpuMode, isa }) as Float32Array;
     const want = Array.from(gate, (g, i) => (g / (1 + Math.exp(-g))) * up[i]!);
     expectClose(out, want, (i) => 1e-6 + 1e-6 * Math.abs(want[i]!), "swiglu");
     const y = randF32(r, len);
     const x = randF32(r, len);
-    const sum = addon.runBackendOp("cpu", "add", { y, x }, { threads: 3, cpuMode }) as Float32Array;
+    const sum = addon.runBackendOp("cpu", "add", { y, x }, { threads: 3, cpuMode, isa }) as Float32Array;
     expectClose(sum, Array.from(y, (v, i) => v + x[i]!), () => 1e-7, "add");
   });
 
@@ -267,7 +286,7 @@ describe.each(MODES)("cpu backend ops (%s mode)", (cpuMode) => {
         })),
         groups,
       },
-      { threads, cpuMode },
+      { threads, cpuMode, isa },
     ) as Float32Array;
     const want = Array.from(out0, Number);
     const mag = new Array<number>(n * dim).fill(0);
@@ -333,6 +352,7 @@ describe("runBackendOp errors", () => {
 
   it("kernel bench refuses a repetition count below 1", () => {
     expect(() => addon.benchCpuKernels(0)).toThrow(/reps must be >= 1, got 0/);
-    expect(() => (addon.benchCpuKernels as (r?: unknown) => unknown)("x")).toThrow(/benchCpuKernels\(reps\)/);
+    expect(() => (addon.benchCpuKernels as (r?: unknown) => unknown)("x")).toThrow(/benchCpuKernels\(reps, isa\?\)/);
+    expect(() => addon.benchCpuKernels(1, "sse9")).toThrow(/kernel tier sse9 does not run on this CPU/);
   });
 });

@@ -149,9 +149,11 @@ describe("argument errors exit 2 naming the flag", () => {
     ["bench reps 0", ["bench", "-m", TINY, "-r", "0"], /--reps/],
     ["bench mode contradicting cpu-mode", ["bench", "-m", TINY, "--mode", "fast", "--cpu-mode", "exact"], /--mode fast contradicts --cpu-mode exact/],
     ["bad K2_CPU_MODE", ["logits", "-m", TINY, "--ids", "1"], /K2_CPU_MODE/],
+    ["bad K2_CPU_ISA", ["logits", "-m", TINY, "--ids", "1"], /K2_CPU_ISA="sse9" must be one of: scalar, avx2, avx512, neon/],
   ];
+  const envFor: Record<string, Record<string, string>> = { "bad K2_CPU_MODE": { K2_CPU_MODE: "turbo" }, "bad K2_CPU_ISA": { K2_CPU_ISA: "sse9" } };
   it.each(cases)("%s", (name, args, pattern) => {
-    const r = k2(args, name === "bad K2_CPU_MODE" ? { K2_CPU_MODE: "turbo" } : {});
+    const r = k2(args, envFor[name] ?? {});
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(pattern);
     expect(r.stdout).toBe("");

@@ -18,6 +18,8 @@ namespace k2 {
 class CpuBackend : public Backend {
  public:
   CpuBackend(int threads, CpuMode mode);
+  // With one ISA tier's kernels (cpu_kernels_named) instead of the best one: tests compare tiers.
+  CpuBackend(int threads, CpuMode mode, const CpuKernels& kernels);
   ~CpuBackend() override;
   std::string name() const override;
   CpuMode mode() const { return mode_; }
@@ -40,12 +42,15 @@ class CpuBackend : public Backend {
   void moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) override;
 
  private:
+  // The scratch int16 buffer `slot` sized for rows × cols under this backend's kernel set.
+  Q16Rows q16_buffer(int rows, int cols, int slot);
   // Quantizes n rows of x (cols wide) into the scratch int16 buffer `slot` and returns its view.
   Q16Rows quantize(const float* x, int n, int cols, int slot);
   // Quantizes the rows of the MoE groups that will use the int16 kernels (offset = first row of each group).
   Q16Rows quantize_groups(const float* x, int cols, const MoeGroup* groups, const int* offset, int n_groups, int slot);
-  // Runs fn(r0, r1) over [0, rows) split across the pool in whole 16-row panels.
-  void for_panels(int rows, const std::function<void(int, int)>& fn);
+  // Runs fn(r0, r1) over [0, rows) split across the pool in whole 16-row panels, in chunks sized
+  // for token_rows activation rows (few: long streaming runs; many: fine-grained balance).
+  void for_panels(int rows, int token_rows, const std::function<void(int, int)>& fn);
   // Whether n token rows are enough for the panel-packed INT4 GEMM to beat the row kernels.
   bool int4_gemm_pays(int n) const;
   // router_topk for tokens [t0, t1).

@@ -21,11 +21,23 @@ namespace k2 {
 // Within a group the values are stored in the order the INT4 nibbles unpack to without shuffles
 // (low nibble = even element, high = odd): with e_i = element 2i and o_i = element 2i+1,
 //   [e0..e7, o0..o7, e8..e15, o8..o15]   (q16_slot() gives the slot of element i).
+//
+// The byte layout of qs belongs to the kernel set that quantized it (CpuKernels pairs a quantizer
+// with its kernel): the AVX-512 VNNI set stores each int16 as a signed high byte and an unsigned
+// low byte in dot-product order and pads rows to whole 128-element blocks (int4_vnni_avx512.cpp).
+// Rows are row_elems int16 slots (qs) and row_groups floats (d, dsum8) apart; padding is zero.
 struct Q16Rows {
-  int16_t* qs = nullptr;    // [n, cols] (group-permuted)
-  float* d = nullptr;       // [n, cols/32] scale: x ≈ d * q
-  float* dsum8 = nullptr;   // [n, cols/32] 8 * d * Σq: removes the +8 offset of unsigned nibbles
+  int16_t* qs = nullptr;    // [n, row_elems] (group-permuted)
+  float* d = nullptr;       // [n, row_groups] scale: x ≈ d * q
+  float* dsum8 = nullptr;   // [n, row_groups] 8 * d * Σq: removes the +8 offset of unsigned nibbles
   int cols = 0;
+  int row_elems = 0;
+  int row_groups = 0;
+
+  Q16Rows row(int r) const {
+    return Q16Rows{qs + static_cast<size_t>(r) * row_elems, d + static_cast<size_t>(r) * row_groups,
+                   dsum8 + static_cast<size_t>(r) * row_groups, cols, row_elems, row_groups};
+  }
 };
 
 inline int q16_slot(int i) {
@@ -55,6 +67,10 @@ using AxpyBf16Fn = void (*)(float a, const uint16_t* w, float* y, int n);
 
 struct CpuKernels {
   const char* isa = "scalar";
+  // Q16Rows padding of quantize_q16 / int4_q16_rows: row_elems and row_groups are cols and
+  // cols/32 rounded up to these multiples.
+  int q16_elem_align = 1;
+  int q16_group_align = 1;
   Bf16RowsFn bf16_rows = nullptr;
   Int4RowsFn int4_rows = nullptr;
   // Many token rows (prefill): weights converted once per panel and reused across tokens.
@@ -70,9 +86,21 @@ struct CpuKernels {
   AxpyRowsFn axpy_rows = nullptr;
 };
 
-// The best kernels this CPU supports (K2_CPU_ISA=scalar forces the portable ones).
+// The best kernels this CPU supports; K2_CPU_ISA=scalar|avx2|avx512 caps the choice.
 const CpuKernels& cpu_kernels();
 const CpuKernels& cpu_kernels_scalar();
+// The kernel set of one ISA tier by name ("scalar", "avx2", "avx512", "neon"), or null when this
+// CPU (or build) cannot run it: lets tests and benchmarks compare tiers in one process.
+const CpuKernels* cpu_kernels_named(const char* isa);
+// Names of the tiers this CPU can run, best last.
+const char* const* cpu_kernel_isas(int* count);
+
+// A Q16Rows view over caller-owned buffers sized for n rows of cols under kernel set k.
+inline void q16_shape(const CpuKernels& k, int cols, int& row_elems, int& row_groups) {
+  const int G = cols / 32;
+  row_elems = (cols + k.q16_elem_align - 1) / k.q16_elem_align * k.q16_elem_align;
+  row_groups = (G + k.q16_group_align - 1) / k.q16_group_align * k.q16_group_align;
+}
 
 // scalar
 void bf16_rows_scalar(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1);
@@ -99,6 +127,13 @@ float dot_bf16_avx2(const uint16_t* w, const float* x, int n);
 void axpy_bf16_avx2(float a, const uint16_t* w, float* y, int n);
 void dot_rows_avx2(const float* q, const float* rows, int n_rows, int len, float* out);
 void axpy_rows_avx2(const float* coef, const float* rows, int n_rows, int len, float* y);
+#endif
+
+#if defined(__x86_64__)
+// AVX-512 (F, BW, VL, DQ, VNNI): fast-mode INT4 through vpdpbusd, BF16 decode matvec.
+void quantize_q16_vnni_avx512(const float* x, int n, int cols, Q16Rows& out, int row0);
+void int4_q16_rows_vnni_avx512(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
+void bf16_rows_avx512(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1);
 #endif
 
 #if defined(__aarch64__)

@@ -11,6 +11,10 @@ K2_AVX2_BEGIN
 namespace k2 {
 namespace {
 
+// Software prefetch distance of the decode matvecs (see int4_vnni_avx512.cpp: rows are
+// contiguous, and decode's row ranges are too short for the hardware prefetcher alone).
+constexpr int kPrefetchBytes = 1024;
+
 // x of one token rearranged into the order the nibbles unpack to (per group of 32: even elements
 // 0..14, odd 1..15, even 16..30, odd 17..31) into xp, and 8·Σx per group into x8 (G+8 entries,
 // zero-padded), which removes the +8 offset of the unsigned nibbles once per group instead of
@@ -119,6 +123,7 @@ void int4_matvec_f32(const float* x, const Int4Matrix& w, float* y, int r0, int 
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int g = 0;
     for (; g + 2 <= G; g += 2) {
+      _mm_prefetch(reinterpret_cast<const char*>(pr + g * 16 + kPrefetchBytes), _MM_HINT_T0);
       __m256 t, u;
       group_dot(pr + g * 16, xp + g * 32, t, u);
       const __m256 s0 = _mm256_broadcast_ss(sf + g);
@@ -187,9 +192,9 @@ inline void q16_block(const Q16Rows& x, int t0, int G, int K, const uint8_t* pr,
   const float* d[T];
   const float* ds[T];
   for (int j = 0; j < T; j++) {
-    q[j] = x.qs + static_cast<size_t>(t0 + j) * K;
-    d[j] = x.d + static_cast<size_t>(t0 + j) * G;
-    ds[j] = x.dsum8 + static_cast<size_t>(t0 + j) * G;
+    q[j] = x.qs + static_cast<size_t>(t0 + j) * x.row_elems;
+    d[j] = x.d + static_cast<size_t>(t0 + j) * x.row_groups;
+    ds[j] = x.dsum8 + static_cast<size_t>(t0 + j) * x.row_groups;
   }
   auto unpack = [&](int g, __m256i& lo, __m256i& hi) {
     const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pr + g * 16)));
@@ -266,15 +271,15 @@ void quantize_q16_avx2(const float* x, int n, int cols, Q16Rows& out, int row0) 
       // Round to nearest even, as the scalar reference's nearbyint does.
       const __m256i ie0 = _mm256_cvtps_epi32(_mm256_mul_ps(e0, id)), io0 = _mm256_cvtps_epi32(_mm256_mul_ps(o0, id));
       const __m256i ie1 = _mm256_cvtps_epi32(_mm256_mul_ps(e1, id)), io1 = _mm256_cvtps_epi32(_mm256_mul_ps(o1, id));
-      int16_t* q = out.qs + row * cols + g * 32;
+      int16_t* q = out.qs + row * out.row_elems + g * 32;
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), _mm256_permute4x64_epi64(_mm256_packs_epi32(ie0, io0), 0xD8));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(ie1, io1), 0xD8));
       __m256i sum = _mm256_add_epi32(_mm256_add_epi32(ie0, io0), _mm256_add_epi32(ie1, io1));
       __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
       s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
       s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-      out.dsum8[row * G + g] = 8.0f * d * static_cast<float>(_mm_cvtsi128_si32(s4));
-      out.d[row * G + g] = d;
+      out.dsum8[row * out.row_groups + g] = 8.0f * d * static_cast<float>(_mm_cvtsi128_si32(s4));
+      out.d[row * out.row_groups + g] = d;
     }
   }
 }
@@ -305,6 +310,7 @@ void int4_q16_matvec(const Q16Rows& x, const Int4Matrix& w, float* y, int r0, in
     __m256 a0 = _mm256_setzero_ps(), a1 = a0;
     int g = 0;
     for (; g + 2 <= G; g += 2) {
+      _mm_prefetch(reinterpret_cast<const char*>(pr + g * 16 + kPrefetchBytes), _MM_HINT_T0);
       a0 = _mm256_fmadd_ps(dot(pr + g * 16, q + g * 32), _mm256_broadcast_ss(sc + g), a0);
       a1 = _mm256_fmadd_ps(dot(pr + (g + 1) * 16, q + (g + 1) * 32), _mm256_broadcast_ss(sc + g + 1), a1);
     }

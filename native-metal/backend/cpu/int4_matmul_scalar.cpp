@@ -40,15 +40,15 @@ void quantize_q16_scalar(const float* x, int n, int cols, Q16Rows& out, int row0
       for (int i = 0; i < 32; i++) amax = std::fmax(amax, std::fabs(xg[i]));
       const float d = amax / 32767.0f;
       const float id = d > 0 ? 1.0f / d : 0.0f;
-      int16_t* q = out.qs + row * cols + g * 32;
+      int16_t* q = out.qs + row * out.row_elems + g * 32;
       int sum = 0;
       for (int i = 0; i < 32; i++) {
         const int v = static_cast<int>(std::nearbyint(xg[i] * id));
         q[q16_slot(i)] = static_cast<int16_t>(v);
         sum += v;
       }
-      out.d[row * G + g] = d;
-      out.dsum8[row * G + g] = 8.0f * d * static_cast<float>(sum);
+      out.d[row * out.row_groups + g] = d;
+      out.dsum8[row * out.row_groups + g] = 8.0f * d * static_cast<float>(sum);
     }
   }
 }
@@ -59,8 +59,8 @@ void int4_q16_rows_scalar(const Q16Rows& x, int n, const Int4Matrix& w, float* y
     const uint8_t* pr = reinterpret_cast<const uint8_t*>(w.packed + static_cast<size_t>(r) * (K / 8));
     const uint16_t* sr = w.scales + static_cast<size_t>(r) * G;
     for (int t = 0; t < n; t++) {
-      const int16_t* q = x.qs + static_cast<size_t>(t) * K;
-      const float* d = x.d + static_cast<size_t>(t) * G;
+      const int16_t* q = x.qs + static_cast<size_t>(t) * x.row_elems;
+      const float* d = x.d + static_cast<size_t>(t) * x.row_groups;
       float acc = 0;
       for (int g = 0; g < G; g++) {
         const uint8_t* b = pr + g * 16;

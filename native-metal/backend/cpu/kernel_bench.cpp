@@ -45,9 +45,11 @@ struct Rng {
 
 }  // namespace
 
-std::vector<KernelRate> bench_cpu_kernels(int reps) {
+std::vector<KernelRate> bench_cpu_kernels(int reps, const std::string& isa) {
   if (reps < 1) throw std::invalid_argument("benchCpuKernels: reps must be >= 1, got " + std::to_string(reps));
-  const CpuKernels& k = cpu_kernels();
+  const CpuKernels* named = isa.empty() ? &cpu_kernels() : cpu_kernels_named(isa.c_str());
+  if (!named) throw std::invalid_argument("benchCpuKernels: kernel tier " + isa + " does not run on this CPU");
+  const CpuKernels& k = *named;
   // The benchmark model's hidden size; 64 MB of BF16 and 46 MB of INT4 rows: far past any cache.
   const int K = 1792, G = K / 32;
   const int bf16_rows = 18432, int4_rows = 46080, hot_rows = 256, hot_iters = 100, gemm_tokens = 48;
@@ -61,9 +63,14 @@ std::vector<KernelRate> bench_cpu_kernels(int reps) {
   std::vector<float> x(static_cast<size_t>(gemm_tokens) * K);
   for (auto& v : x) v = static_cast<float>(rng.next() % 2001) / 1000.0f - 1.0f;
   std::vector<float> y(static_cast<size_t>(std::max(bf16_rows, int4_rows)) * gemm_tokens);
-  std::vector<int16_t> qs(static_cast<size_t>(gemm_tokens) * K);
-  std::vector<float> qd(static_cast<size_t>(gemm_tokens) * G), qsum(static_cast<size_t>(gemm_tokens) * G);
-  Q16Rows q{qs.data(), qd.data(), qsum.data(), K};
+  Q16Rows q;
+  q.cols = K;
+  q16_shape(k, K, q.row_elems, q.row_groups);
+  std::vector<int16_t> qs(static_cast<size_t>(gemm_tokens) * q.row_elems);
+  std::vector<float> qd(static_cast<size_t>(gemm_tokens) * q.row_groups), qsum(static_cast<size_t>(gemm_tokens) * q.row_groups);
+  q.qs = qs.data();
+  q.d = qd.data();
+  q.dsum8 = qsum.data();
   k.quantize_q16(x.data(), gemm_tokens, K, q, 0);
 
   const Bf16Matrix B{wb.data(), bf16_rows, K}, Bhot{wb.data(), hot_rows, K};

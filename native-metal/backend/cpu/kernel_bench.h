@@ -17,7 +17,8 @@ struct KernelRate {
   bool cold = false;   // weights far larger than the caches (streamed from memory)
 };
 
-// reps: timed runs per kernel (the best counts). Throws std::invalid_argument for reps < 1.
-std::vector<KernelRate> bench_cpu_kernels(int reps);
+// reps: timed runs per kernel (the best counts); isa: a kernel tier (cpu_kernels_named), empty
+// for the default one. Throws std::invalid_argument for reps < 1 or a tier this CPU cannot run.
+std::vector<KernelRate> bench_cpu_kernels(int reps, const std::string& isa);
 
 }  // namespace k2

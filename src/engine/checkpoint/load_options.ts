@@ -19,6 +19,8 @@ export type ResolvedPlanOptions = Required<Omit<PlanOptions, "defaultCpuMode">>;
 
 export const BACKENDS: readonly NativeLoadPlan["backend"][] = ["cpu", "metal", "metal-emu"];
 export const CPU_MODES: readonly NativeLoadPlan["cpuMode"][] = ["exact", "fast"];
+/** K2_CPU_ISA caps the CPU kernel tier (read by the addon itself; checked here so a typo is a usage error). */
+export const CPU_ISAS = ["scalar", "avx2", "avx512", "neon"] as const;
 
 function fromEnv<T extends string>(name: string, allowed: readonly T[], env: NodeJS.ProcessEnv): T | undefined {
   const v = env[name];
@@ -42,6 +44,7 @@ export function resolvePlanOptions(opts: PlanOptions, env: NodeJS.ProcessEnv = p
   if (backend === "metal" && process.platform !== "darwin") {
     throw new ConfigError(`backend "metal" needs macOS with Apple Silicon; use "cpu" (or "metal-emu" to emulate the Metal kernels)`);
   }
+  fromEnv("K2_CPU_ISA", CPU_ISAS, env);
   const cpuMode = opts.cpuMode ?? fromEnv("K2_CPU_MODE", CPU_MODES, env) ?? opts.defaultCpuMode ?? "exact";
   if (!CPU_MODES.includes(cpuMode)) throw new ConfigError(`cpu mode "${cpuMode}" must be one of: ${CPU_MODES.join(", ")}`);
   return { threads, backend, cpuMode, memoryBudget };

@@ -1,0 +1,39 @@
+// Helpers shared by the AVX-512 kernel files. Include only from files compiled for the AVX-512
+// tier (they open with K2_AVX512_BEGIN); cpu_kernel_table.cpp picks that tier only on CPUs that
+// report every feature named here.
+#pragma once
+
+#if defined(__x86_64__)
+#if !defined(__clang__)
+// GCC 12's _mm512_reduce_* start from _mm512_undefined_*() and trip -Wmaybe-uninitialized
+// inside immintrin.h itself.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstdint>
+
+#define K2_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,bmi2"
+#if defined(__clang__)
+#define K2_AVX512_BEGIN \
+  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,bmi2\"))), apply_to = function)")
+#define K2_AVX512_END _Pragma("clang attribute pop")
+#else
+#define K2_AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,bmi2\")")
+#define K2_AVX512_END _Pragma("GCC pop_options")
+#endif
+
+K2_AVX512_BEGIN
+namespace k2 {
+namespace avx512 {
+
+// The first n of 16 bf16 values → 16 floats (lanes past n are 0; nothing past n is read).
+static inline __m512 load_bf16x16(const uint16_t* p, int n) {
+  const __mmask16 m = n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+}
+
+}  // namespace avx512
+}  // namespace k2
+K2_AVX512_END
+#endif
