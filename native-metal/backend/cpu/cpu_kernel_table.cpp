@@ -65,6 +65,7 @@ CpuKernels avx512_table() {
   CpuKernels t = avx2_table();
   t.isa = "avx512";
   t.bf16_rows = bf16_rows_avx512;
+  t.int4_rows = int4_rows_avx512;
   t.int4_q16_rows = int4_q16_rows_vnni_avx512;
   t.quantize_q16 = quantize_q16_vnni_avx512;
   t.q16_elem_align = 128;  // whole 4-group blocks (int4_vnni_avx512.cpp)
