@@ -64,7 +64,6 @@ CpuKernels avx2_table() {
 CpuKernels avx512_table() {
   CpuKernels t = avx2_table();
   t.isa = "avx512";
-  t.bf16_rows = bf16_rows_avx512;
   t.int4_rows = int4_rows_avx512;
   t.int4_q16_rows = int4_q16_rows_vnni_avx512;
   t.quantize_q16 = quantize_q16_vnni_avx512;
