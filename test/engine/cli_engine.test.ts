@@ -130,6 +130,21 @@ describe("k2 info / bench", () => {
     expect(out.pp.tokPerS).toBeGreaterThan(0);
     expect(out.tg.tokens).toBe(4);
     expect(out.tg.tokPerS).toBeGreaterThan(0);
+    expect(out.backendDetail).toBe(`cpu (${loadAddon().cpuIsa}, fast, 1 thread)`);
+  });
+
+  it("K2_CPU_ISA caps the kernel tier the engine runs, and the result does not change beyond rounding", () => {
+    const ids = golden.prompt_ids.join(",");
+    const best = JSON.parse(k2(["logits", "-m", TINY, "--ids", ids, "--cpu-mode", "fast"]).stdout).logits as number[][];
+    for (const isa of loadAddon().cpuIsas) {
+      const b = k2(["bench", "-m", TINY, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "--json"], { K2_CPU_ISA: isa });
+      expect(JSON.parse(b.stdout).backendDetail).toBe(`cpu (${isa}, exact, 1 thread)`);
+      const r = k2(["logits", "-m", TINY, "--ids", ids, "--cpu-mode", "fast"], { K2_CPU_ISA: isa });
+      const rows = JSON.parse(r.stdout).logits as number[][];
+      let worst = 0;
+      rows.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - best[i]![j]!)))));
+      expect(worst, isa).toBeLessThan(1e-3);
+    }
   });
 });
 

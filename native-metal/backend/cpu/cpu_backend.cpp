@@ -38,7 +38,7 @@ CpuBackend::CpuBackend(int threads, CpuMode mode, const CpuKernels& kernels) : p
 
 std::string CpuBackend::name() const {
   return std::string("cpu (") + k_.isa + ", " + (mode_ == CpuMode::fast ? "fast" : "exact") + ", " +
-         std::to_string(pool_.size()) + " threads)";
+         std::to_string(pool_.size()) + (pool_.size() == 1 ? " thread)" : " threads)");
 }
 
 void* CpuBackend::alloc(size_t bytes) {

@@ -31,6 +31,8 @@ export async function runBenchCommand(flags: BenchFlags): Promise<void> {
       threads: run.threads,
       cpuMode: run.cpuMode,
       backend: run.backend,
+      // The engine's own description, e.g. "cpu (avx512, fast, 2 threads)": names the kernel tier.
+      backendDetail: engine.details.backend,
       loadMs,
       reps,
       ...r,
@@ -39,7 +41,7 @@ export async function runBenchCommand(flags: BenchFlags): Promise<void> {
       await writeStdout(JSON.stringify(out) + "\n");
       return;
     }
-    const lines = [`model ${out.model} · backend ${out.backend} · mode ${out.cpuMode} · threads ${out.threads} · median of ${reps}`];
+    const lines = [`model ${out.model} · backend ${out.backendDetail} · mode ${out.cpuMode} · threads ${out.threads} · median of ${reps}`];
     if (r.pp) lines.push(`pp${r.pp.tokens}  ${r.pp.tokPerS.toFixed(2)} tok/s  (runs ${r.pp.runs.map((x) => x.toFixed(1)).join(", ")})`);
     if (r.tg) lines.push(`tg${r.tg.tokens}  ${r.tg.tokPerS.toFixed(2)} tok/s  (runs ${r.tg.runs.map((x) => x.toFixed(1)).join(", ")})`);
     await writeStdout(lines.join("\n") + "\n");
