@@ -48,6 +48,16 @@ struct K2RopeArgs {
   int rope_dim;
 };
 
+// n new rows of the kv projection (row_stride apart: kv_lora latent values, then rope_dim roped
+// key values) written into the latent cache at positions start..start+n-1.
+struct K2KvAppendArgs {
+  int n;
+  int row_stride;
+  int kv_lora;
+  int rope_dim;
+  int start;
+};
+
 // Absorbed MLA attention of one (head, query) per threadgroup over the latent cache.
 struct K2MlaArgs {
   int n_tokens;

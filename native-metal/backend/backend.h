@@ -106,6 +106,10 @@ class Backend {
   virtual void unregister_host_memory(const void* base) {}
   // Waits until every op issued so far has finished and its results are visible to the host.
   virtual void sync() {}
+  // Syncs so far that had to wait for issued work (each one a command-buffer round trip on a
+  // GPU): the model keeps these to one per MoE layer plus one for the logits. 0 on the CPU, whose
+  // ops run to completion.
+  virtual uint64_t waits() const { return 0; }
 
   // y[n, w.rows] = x[n, w.cols] · wᵀ
   virtual void matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) = 0;
@@ -126,6 +130,11 @@ class Backend {
   virtual void swiglu(const float* gate, const float* up, int n, int dim, float* out) = 0;
   // y[i] += x[i], n values
   virtual void add(float* y, const float* x, size_t n) = 0;
+  // Appends n rows of the kv projection (row_stride apart: kv_lora latent, then rope_dim roped-key
+  // values) to a layer's latent cache at positions start.. . On the device, so the model need not
+  // wait for earlier ops before the host could copy them.
+  virtual void kv_append(const float* kv, int n, int row_stride, int kv_lora, int rope_dim, float* cache_c, float* cache_pe,
+                         int start) = 0;
   // For each group: out[rows] += weights * down(silu(gate(x[rows])) ⊙ up(x[rows])).
   // The backend schedules all groups together (one parallel region on CPU, one encoder on Metal).
   virtual void moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups,

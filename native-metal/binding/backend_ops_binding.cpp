@@ -218,6 +218,22 @@ Napi::Value run_op(Napi::Env env, Backend& b, const std::string& op, const Napi:
     b.sync();
     return out_f32(env, y, n);
   }
+  if (op == "kv_append") {
+    // cache_c / cache_pe: the whole layer cache (capacity rows); returns both after the append.
+    const int n = geti(a, "n"), row_stride = geti(a, "rowStride"), lora = geti(a, "kvLora"), rope = geti(a, "ropeDim"),
+              start = geti(a, "start"), capacity = geti(a, "capacity");
+    if (n < 0 || start < 0 || start + n > capacity || row_stride < lora + rope)
+      throw Napi::RangeError::New(env, "runBackendOp: kv_append needs start + n <= capacity and rowStride >= kvLora + ropeDim");
+    float* kv = F32("kv", static_cast<size_t>(n) * row_stride);
+    float* c = F32("cacheC", static_cast<size_t>(capacity) * lora);
+    float* pe = F32("cachePe", static_cast<size_t>(capacity) * rope);
+    b.kv_append(kv, n, row_stride, lora, rope, c, pe, start);
+    b.sync();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("cacheC", out_f32(env, c, static_cast<size_t>(capacity) * lora));
+    o.Set("cachePe", out_f32(env, pe, static_cast<size_t>(capacity) * rope));
+    return o;
+  }
   if (op == "moe_experts") {
     const int n = geti(a, "n"), dim = geti(a, "dim"), inter = geti(a, "inter");
     float* x = F32("x", static_cast<size_t>(n) * dim);

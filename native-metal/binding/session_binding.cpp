@@ -37,6 +37,7 @@ Napi::Value NativeEngineWrap::Info(const Napi::CallbackInfo& info) {
   o.Set("backend", core_->backend->name());
   o.Set("cpuMode", core_->cpu_mode);
   o.Set("mappedBytes", static_cast<double>(core_->weights->mapped_bytes()));
+  o.Set("deviceWaits", static_cast<double>(core_->backend->waits()));
   if (ExpertCache* c = core_->expert_cache) {
     Napi::Object x = Napi::Object::New(env);
     x.Set("slots", c->slots());

@@ -84,12 +84,20 @@ void K2Model::forward(const int32_t* ids, int n, KvCache& cache, LogitsMode mode
     const int m = std::min(max_chunk_, n - s);
     forward_chunk(ids + s, m, cache, mode, s + m == n, logits, routes);
   }
+  // A pass without logits ends with work still issued: finish it so the caller sees a complete
+  // cache and no expert stays held between passes.
+  b_.sync();
+  release_pending();
 }
 
 void K2Model::forward_chunk(const int32_t* ids, int n, KvCache& cache, LogitsMode mode, bool last_chunk,
                             std::vector<float>* logits, std::vector<std::vector<int32_t>>* routes) {
   const int D = c_.hidden_size;
   const int start = cache.length();
+  // The previous chunk may still be running on a GPU backend (nothing waits for a chunk without
+  // logits): it reads tok_ and pos_, which the host is about to overwrite.
+  b_.sync();
+  release_pending();
   for (int i = 0; i < n; i++) {
     tok_[i] = ids[i];
     pos_[i] = start + i;
@@ -120,6 +128,7 @@ void K2Model::forward_chunk(const int32_t* ids, int n, KvCache& cache, LogitsMod
   b_.rmsnorm(h_ + static_cast<size_t>(first) * D, rows, D, D, w_.final_norm, c_.rms_norm_eps, xn_);
   b_.matmul_bf16(xn_, rows, w_.lm_head, logit_rows_);
   b_.sync();
+  release_pending();
   logits->insert(logits->end(), logit_rows_, logit_rows_ + static_cast<size_t>(rows) * c_.vocab_size);
 }
 
@@ -138,13 +147,9 @@ void K2Model::attention(int layer, int n, int start, KvCache& cache) {
   b_.rmsnorm(kv_, n, lora, kvw, L.kv_a_norm, c_.rms_norm_eps, kv_);
   b_.rope(q_ + nope, n, H, H * qk, qk, rope, pos_, inv_freq_);
   b_.rope(kv_ + lora, n, 1, kvw, 0, rope, pos_, inv_freq_);
-  b_.sync();
   float* cc = cache.c(layer);
   float* cp = cache.pe(layer);
-  for (int i = 0; i < n; i++) {
-    std::memcpy(cc + static_cast<size_t>(start + i) * lora, kv_ + static_cast<size_t>(i) * kvw, sizeof(float) * lora);
-    std::memcpy(cp + static_cast<size_t>(start + i) * rope, kv_ + static_cast<size_t>(i) * kvw + lora, sizeof(float) * rope);
-  }
+  b_.kv_append(kv_, n, kvw, lora, rope, cc, cp, start);
   MlaAttentionArgs a;
   a.n_tokens = n;
   a.n_heads = H;
@@ -187,6 +192,14 @@ void K2Model::route(const LayerWeights& L, int n, float* logits, int32_t* ids, f
   r.weights = weights;
   b_.router_topk(r);
   b_.sync();
+  release_pending();
+}
+
+void K2Model::release_pending() {
+  if (pending_release_ < 0) return;
+  const int layer = pending_release_;
+  pending_release_ = -1;
+  experts_.release(layer);
 }
 
 void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::vector<int32_t>>* routes) {
@@ -243,12 +256,16 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
       const int n_int4 = static_cast<int>(bf16_first - batch_groups);
       if (n_int4 > 0) b_.moe_experts(xn_, D, c_.moe_intermediate_size, batch_groups, n_int4, h_);
       for (int g = n_int4; g < m; g++) bf16_expert(batch_groups[g], n);
-      b_.sync();
+      if (g0 + m < used.size()) b_.sync();  // the next batch reuses the cache's slots
     } catch (...) {
+      // Safe without waiting: the next forward pass syncs before it acquires any expert.
       experts_.release(layer);
       throw;
     }
-    experts_.release(layer);
+    if (g0 + m < used.size())
+      experts_.release(layer);
+    else
+      pending_release_ = layer;  // the last batch: released after the next sync
   }
   if (c_.n_shared_experts > 0) {
     const int S = L.shared_gate.rows;

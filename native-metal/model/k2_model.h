@@ -55,6 +55,11 @@ class K2Model {
   Backend& b_;
   ExpertProvider& experts_;
   int max_chunk_;
+  // The MoE layer whose experts are still held after their kernels were issued: released after
+  // the next sync (the next router's, or the end of the chunk), so a GPU backend need not wait
+  // for them at every layer. -1 when none.
+  int pending_release_ = -1;
+  void release_pending();
   std::vector<float> inv_freq_host_;
   float softmax_scale_;
   std::vector<void*> owned_;

@@ -68,8 +68,17 @@ export interface NativeSessionHandle {
   dispose(): void;
 }
 
+export interface NativeEngineDetails {
+  backend: string;
+  cpuMode: string;
+  mappedBytes: number;
+  /** Syncs that waited for issued GPU work since the engine opened (0 on the CPU backend). */
+  deviceWaits: number;
+  expertCache?: { slots: number; slotBytes: number; directIo: boolean };
+}
+
 export interface NativeEngineHandle {
-  info(): { backend: string; cpuMode: string; mappedBytes: number; expertCache?: { slots: number; slotBytes: number; directIo: boolean } };
+  info(): NativeEngineDetails;
   createSession(capacityTokens: number): NativeSessionHandle;
   /** Expert counters since load (hits count every expert served when all experts are mapped). */
   expertStats(): NativeExpertTotals;

@@ -3,20 +3,13 @@
 // shards and builds the model; sessions own KV caches.
 import { EngineError } from "../errors.js";
 import { loadCheckpointPlan } from "./checkpoint/load_checkpoint_plan.js";
-import { loadAddon, type NativeEngineHandle } from "./native_addon.js";
+import { loadAddon, type NativeEngineDetails, type NativeEngineHandle } from "./native_addon.js";
 import { NativeEngineSession } from "./engine_session.js";
 import { planMemory, type MemoryPlan } from "./memory_plan.js";
 import type { Engine, EngineSession, LoadOptions, ModelInfo, SamplingOptions } from "./types.js";
 
 /** KV-cache capacity when LoadOptions.contextSize is unset (CPU memory is committed lazily). */
 export const DEFAULT_CONTEXT_TOKENS = 32768;
-
-export interface NativeEngineDetails {
-  backend: string;
-  cpuMode: string;
-  mappedBytes: number;
-  expertCache?: { slots: number; slotBytes: number; directIo: boolean };
-}
 
 export class NativeEngine implements Engine {
   private native: NativeEngineHandle | null;

@@ -57,6 +57,31 @@ describe("native load plan checks", () => {
     engine.dispose();
   });
 
+  it("a GPU backend waits once per MoE layer plus once for the logits per decoded token (metal-emu)", async () => {
+    // The KV append runs on the device and experts are released after the next router's sync, so
+    // decode pays one command-buffer round trip per MoE layer (the host needs the routed ids to
+    // fetch experts) and one for the logits. Before, attention and the experts waited too: 3 per layer.
+    const p = { ...(await plan()), backend: "metal-emu" as const };
+    const moeLayers = p.config.num_hidden_layers - p.config.first_k_dense_replace;
+    const engine = new addon.NativeEngine(p);
+    const s = engine.createSession(64);
+    await s.prefill(Int32Array.of(5, 6, 7), "last");
+    const before = engine.info().deviceWaits;
+    const steps = 6;
+    for (let i = 0; i < steps; i++) await s.prefill(Int32Array.of(10 + i), "last");
+    const perToken = (engine.info().deviceWaits - before) / steps;
+    expect(perToken).toBe(moeLayers + 1);
+    // The CPU backend's ops run to completion: it never waits.
+    const cpu = new addon.NativeEngine(await plan());
+    const c = cpu.createSession(64);
+    await c.prefill(Int32Array.of(5, 6, 7), "last");
+    expect(cpu.info().deviceWaits).toBe(0);
+    c.dispose();
+    cpu.dispose();
+    s.dispose();
+    engine.dispose();
+  });
+
   it("reports a generation error as an event naming what failed", async () => {
     const engine = new addon.NativeEngine(await plan());
     const s = engine.createSession(64);

@@ -161,6 +161,27 @@ describe("metal kernels on the harness vs the cpu backend", () => {
     }
   });
 
+  // A copy: exact, and nothing outside the appended rows changes.
+  it("kv_append_f32 writes the new rows' latent and roped key into the cache, on ragged widths", () => {
+    const r = rng(110);
+    for (const [n, kvLora, ropeDim, start, capacity] of [
+      [1, 512, 64, 17, 20], // K2's widths, one decode row
+      [5, 37, 9, 0, 8], // a prefill chunk at position 0, widths not multiples of the threadgroup
+      [3, 300, 30, 5, 8],
+    ] as const) {
+      const rowStride = kvLora + ropeDim + 3; // rows of the kv projection are wider than what is kept
+      const args = { n, rowStride, kvLora, ropeDim, start, capacity, kv: randF32(r, n * rowStride), cacheC: randF32(r, capacity * kvLora), cachePe: randF32(r, capacity * ropeDim) };
+      const { metal, cpu } = both<{ cacheC: Float32Array; cachePe: Float32Array }>("kv_append", args);
+      expect(metal.cacheC).toEqual(cpu.cacheC);
+      expect(metal.cachePe).toEqual(cpu.cachePe);
+      for (let t = 0; t < capacity; t++) {
+        const mine = t >= start && t < start + n;
+        for (let i = 0; i < kvLora; i += 7) expect(cpu.cacheC[t * kvLora + i]).toBe(mine ? args.kv[(t - start) * rowStride + i] : args.cacheC[t * kvLora + i]);
+        for (let i = 0; i < ropeDim; i++) expect(cpu.cachePe[t * ropeDim + i]).toBe(mine ? args.kv[(t - start) * rowStride + kvLora + i] : args.cachePe[t * ropeDim + i]);
+      }
+    }
+  });
+
   // Two INT4 matvecs + SwiGLU + INT4 matvec + weighted accumulate: 2e-5 of the output scale.
   // Groups under 8 rows: moe_gate_up/moe_down matvecs; from 8 rows: gather, tiled INT4 matmuls, scatter-add.
   it("moe kernels (matvec and gathered tiled paths) accumulate weighted experts into token rows", () => {

@@ -316,6 +316,15 @@ void CpuBackend::add(float* y, const float* x, size_t n) {
       65536);
 }
 
+void CpuBackend::kv_append(const float* kv, int n, int row_stride, int kv_lora, int rope_dim, float* cache_c, float* cache_pe,
+                           int start) {
+  for (int i = 0; i < n; i++) {
+    const float* row = kv + static_cast<size_t>(i) * row_stride;
+    std::memcpy(cache_c + static_cast<size_t>(start + i) * kv_lora, row, sizeof(float) * kv_lora);
+    std::memcpy(cache_pe + static_cast<size_t>(start + i) * rope_dim, row + kv_lora, sizeof(float) * rope_dim);
+  }
+}
+
 void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) {
   if (n_groups <= 0) return;
   if (dim % 32 != 0 || inter % 32 != 0)

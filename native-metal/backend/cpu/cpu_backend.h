@@ -39,6 +39,8 @@ class CpuBackend : public Backend {
   void router_topk(const RouterArgs& a) override;
   void swiglu(const float* gate, const float* up, int n, int dim, float* out) override;
   void add(float* y, const float* x, size_t n) override;
+  void kv_append(const float* kv, int n, int row_stride, int kv_lora, int rope_dim, float* cache_c, float* cache_pe,
+                 int start) override;
   void moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) override;
 
  private:

@@ -41,7 +41,13 @@ void* MetalDispatchBackend::alloc(size_t bytes) { return dev_->alloc(bytes); }
 void MetalDispatchBackend::free(void* p) { dev_->free(p); }
 void MetalDispatchBackend::register_host_memory(const void* base, size_t bytes) { dev_->register_host_memory(base, bytes); }
 void MetalDispatchBackend::unregister_host_memory(const void* base) { dev_->unregister_host_memory(base); }
-void MetalDispatchBackend::sync() { dev_->sync(); }
+void MetalDispatchBackend::sync() {
+  // Nothing issued since the last sync: nothing to wait for (and no empty command buffer).
+  if (!issued_) return;
+  dev_->sync();
+  issued_ = false;
+  waits_++;
+}
 
 template <typename Args>
 void MetalDispatchBackend::launch(const char* kernel, const Args& args, std::initializer_list<const void*> buffers, uint32_t gx,
@@ -57,6 +63,7 @@ void MetalDispatchBackend::launch(const char* kernel, const Args& args, std::ini
   l.threads = threads;
   if (gx == 0 || gy == 0) return;  // nothing to compute
   dev_->launch(l);
+  issued_ = true;
 }
 
 void MetalDispatchBackend::matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) {
@@ -135,6 +142,12 @@ void MetalDispatchBackend::add(float* y, const float* x, size_t n) {
   launch("add_f32", a, {y, x}, ceil_div(static_cast<int64_t>(n), K2_ELEMWISE_THREADS), 1, K2_ELEMWISE_THREADS);
 }
 
+void MetalDispatchBackend::kv_append(const float* kv, int n, int row_stride, int kv_lora, int rope_dim, float* cache_c,
+                                     float* cache_pe, int start) {
+  const K2KvAppendArgs a{n, row_stride, kv_lora, rope_dim, start};
+  launch("kv_append_f32", a, {kv, cache_c, cache_pe}, ceil_div(kv_lora + rope_dim, K2_ELEMWISE_THREADS), n, K2_ELEMWISE_THREADS);
+}
+
 void MetalDispatchBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) {
   if (n_groups <= 0) return;
   require(dim % 32 == 0 && inter % 32 == 0, "moe_experts: dim and inter must be multiples of 32 (INT4 groups)");
@@ -147,7 +160,7 @@ void MetalDispatchBackend::moe_experts(const float* x, int dim, int inter, const
   const size_t need = total * per_row;
   if (need > moe_scratch_floats_) {
     // The old scratch may still be read by issued launches: wait before freeing it.
-    dev_->sync();
+    sync();
     if (moe_scratch_) dev_->free(moe_scratch_);
     moe_scratch_ = nullptr;
     moe_scratch_ = static_cast<float*>(dev_->alloc(need * sizeof(float)));

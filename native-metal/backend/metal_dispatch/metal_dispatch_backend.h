@@ -22,6 +22,7 @@ class MetalDispatchBackend : public Backend {
   void register_host_memory(const void* base, size_t bytes) override;
   void unregister_host_memory(const void* base) override;
   void sync() override;
+  uint64_t waits() const override { return waits_; }
 
   void matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) override;
   void matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) override;
@@ -33,6 +34,8 @@ class MetalDispatchBackend : public Backend {
   void router_topk(const RouterArgs& a) override;
   void swiglu(const float* gate, const float* up, int n, int dim, float* out) override;
   void add(float* y, const float* x, size_t n) override;
+  void kv_append(const float* kv, int n, int row_stride, int kv_lora, int rope_dim, float* cache_c, float* cache_pe,
+                 int start) override;
   void moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) override;
 
   // Token rows from which the tiled simdgroup_matrix kernels replace the matvec kernels.
@@ -47,6 +50,8 @@ class MetalDispatchBackend : public Backend {
   // gathered rows, up output and down output (tiled path). Grown, never shrunk.
   float* moe_scratch_ = nullptr;
   size_t moe_scratch_floats_ = 0;
+  bool issued_ = false;  // launches since the last sync
+  uint64_t waits_ = 0;
 };
 
 }  // namespace k2
