@@ -147,15 +147,24 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
     expectClose(out, want, () => 1e-5, "rope");
   });
 
-  it.each(THREADS)("mla_attention (absorbed) matches naive per-head attention (%i threads)", (threads) => {
+  // Query rows and positions: decode-sized batches split the context into parts merged at the
+  // end (parts of >= 128 rows, so the long contexts here make several), prefill-sized ones run a
+  // token per work item over its whole context.
+  const MLA_CASES: [string, number[], number][] = [
+    ["4 queries, short context", [0, 3, 9, 10], 11],
+    ["1 query over 700 positions (split context)", [699], 700],
+    ["3 queries over up to 600 positions (split context)", [100, 400, 599], 600],
+    ["7 queries (a token per item)", [5, 60, 61, 130, 200, 298, 299], 300],
+  ];
+  it.each(THREADS.flatMap((t) => MLA_CASES.map((c) => [t, ...c] as const)))("mla_attention (absorbed) matches naive per-head attention (%i threads, %s)", (threads, _name, positions, nCtx) => {
     const r = rng(6);
-    const nTokens = 4, nHeads = 3, nopeDim = 8, ropeDim = 6, vDim = 5, kvLora = 20, nCtx = 11;
+    const nTokens = positions.length, nHeads = 3, nopeDim = 8, ropeDim = 6, vDim = 5, kvLora = 20;
     const qk = nopeDim + ropeDim;
     const q = randF32(r, nTokens * nHeads * qk);
     const kvB = randBf16(r, nHeads * (nopeDim + vDim) * kvLora, 0.5);
     const cacheC = randF32(r, nCtx * kvLora);
     const cachePe = randF32(r, nCtx * ropeDim);
-    const pos = new Int32Array([0, 3, 9, 10]);
+    const pos = Int32Array.from(positions);
     const softmaxScale = 0.3;
     const out = addon.runBackendOp(
       "cpu",
@@ -169,27 +178,24 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
     for (let t = 0; t < nTokens; t++)
       for (let h = 0; h < nHeads; h++) {
         const qh = q.subarray((t * nHeads + h) * qk, (t * nHeads + h + 1) * qk);
+        // q·(W_uk·c) = (W_ukᵀ·q)·c: the absorbed query, computed once per head in float64.
+        const qLat = new Float64Array(kvLora);
+        for (let i = 0; i < nopeDim; i++) for (let j = 0; j < kvLora; j++) qLat[j] += qh[i]! * W(h, i, j);
         const scores: number[] = [];
         for (let c = 0; c <= pos[t]!; c++) {
           let s = 0;
-          for (let i = 0; i < nopeDim; i++) {
-            let k = 0;
-            for (let j = 0; j < kvLora; j++) k += W(h, i, j) * cacheC[c * kvLora + j]!;
-            s += qh[i]! * k;
-          }
+          for (let j = 0; j < kvLora; j++) s += qLat[j]! * cacheC[c * kvLora + j]!;
           for (let i = 0; i < ropeDim; i++) s += qh[nopeDim + i]! * cachePe[c * ropeDim + i]!;
           scores.push(s * softmaxScale);
         }
         const mx = Math.max(...scores);
         const p = scores.map((s) => Math.exp(s - mx));
         const sum = p.reduce((a, b) => a + b, 0);
+        const oLat = new Float64Array(kvLora);
+        for (let c = 0; c <= pos[t]!; c++) for (let j = 0; j < kvLora; j++) oLat[j] += (p[c]! / sum) * cacheC[c * kvLora + j]!;
         for (let v = 0; v < vDim; v++) {
           let o = 0;
-          for (let c = 0; c <= pos[t]!; c++) {
-            let val = 0;
-            for (let j = 0; j < kvLora; j++) val += W(h, nopeDim + v, j) * cacheC[c * kvLora + j]!;
-            o += (p[c]! / sum) * val;
-          }
+          for (let j = 0; j < kvLora; j++) o += W(h, nopeDim + v, j) * oLat[j]!;
           want.push(o);
         }
       }

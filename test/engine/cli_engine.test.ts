@@ -131,6 +131,14 @@ describe("k2 info / bench", () => {
     expect(out.tg.tokens).toBe(4);
     expect(out.tg.tokPerS).toBeGreaterThan(0);
     expect(out.backendDetail).toBe(`cpu (${loadAddon().cpuIsa}, fast, 1 thread)`);
+    expect(out.depth).toBe(0);
+  });
+
+  it("bench --depth decodes after that many cached tokens (tg at depth)", () => {
+    const r = k2(["bench", "-m", TINY, "-p", "0", "-n", "3", "-d", "40", "-r", "1", "-t", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^tg3 @ d40 +[\d.]+ tok\/s/m);
+    expect(r.stdout).not.toMatch(/^pp/m);
   });
 
   it("K2_CPU_ISA caps the kernel tier the engine runs, and the result does not change beyond rounding", () => {
@@ -162,6 +170,7 @@ describe("argument errors exit 2 naming the flag", () => {
     ["stop id outside the vocabulary", ["generate", "-m", TINY, "--ids", "1", "--stop-ids", "2,1536"], /--stop-ids: id 1536/],
     ["stop ids with --ignore-eos", ["generate", "-m", TINY, "--ids", "1", "--stop-ids", "2", "--ignore-eos"], /--stop-ids and --ignore-eos/],
     ["bench reps 0", ["bench", "-m", TINY, "-r", "0"], /--reps/],
+    ["bench negative depth", ["bench", "-m", TINY, "-d", "-5"], /--depth/],
     ["bench mode contradicting cpu-mode", ["bench", "-m", TINY, "--mode", "fast", "--cpu-mode", "exact"], /--mode fast contradicts --cpu-mode exact/],
     ["bad K2_CPU_MODE", ["logits", "-m", TINY, "--ids", "1"], /K2_CPU_MODE/],
     ["bad K2_CPU_ISA", ["logits", "-m", TINY, "--ids", "1"], /K2_CPU_ISA="sse9" must be one of: scalar, avx2, avx512, neon/],

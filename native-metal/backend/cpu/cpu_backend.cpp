@@ -192,50 +192,6 @@ void CpuBackend::rope(float* x, int n, int n_heads, int row_stride, int head_str
       16);
 }
 
-void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
-  const int qk = a.nope_dim + a.rope_dim;
-  const int L = a.kv_lora;
-  const int64_t pairs = static_cast<int64_t>(a.n_tokens) * a.n_heads;
-  pool_.parallel_for(
-      pairs,
-      [&](int64_t p0, int64_t p1, int) {
-        thread_local std::vector<float> q_lat, o_lat, scores, pe_scores;
-        q_lat.resize(L);
-        o_lat.resize(L);
-        for (int64_t p = p0; p < p1; p++) {
-          const int t = static_cast<int>(p / a.n_heads), h = static_cast<int>(p % a.n_heads);
-          const float* q = a.q + (static_cast<size_t>(t) * a.n_heads + h) * qk;
-          const uint16_t* w_uk = a.kv_b.data + static_cast<size_t>(h) * (a.nope_dim + a.v_dim) * L;
-          const uint16_t* w_uv = w_uk + static_cast<size_t>(a.nope_dim) * L;
-          // Absorb W_uk into the query so scores are taken against the latent cache directly.
-          std::fill(q_lat.begin(), q_lat.end(), 0.0f);
-          for (int i = 0; i < a.nope_dim; i++) k_.axpy_bf16(q[i], w_uk + static_cast<size_t>(i) * L, q_lat.data(), L);
-          const int n_ctx = a.pos[t] + 1;
-          scores.resize(n_ctx);
-          pe_scores.resize(n_ctx);
-          k_.dot_rows(q_lat.data(), a.cache_c, n_ctx, L, scores.data());
-          k_.dot_rows(q + a.nope_dim, a.cache_pe, n_ctx, a.rope_dim, pe_scores.data());
-          float mx = -std::numeric_limits<float>::infinity();
-          for (int c = 0; c < n_ctx; c++) {
-            scores[c] = (scores[c] + pe_scores[c]) * a.softmax_scale;
-            mx = std::max(mx, scores[c]);
-          }
-          double sum = 0;
-          for (int c = 0; c < n_ctx; c++) {
-            scores[c] = std::exp(scores[c] - mx);
-            sum += scores[c];
-          }
-          const float inv = static_cast<float>(1.0 / sum);
-          for (int c = 0; c < n_ctx; c++) scores[c] *= inv;
-          std::fill(o_lat.begin(), o_lat.end(), 0.0f);
-          k_.axpy_rows(scores.data(), a.cache_c, n_ctx, L, o_lat.data());
-          float* out = a.out + static_cast<size_t>(t) * a.n_heads * a.v_dim + static_cast<size_t>(h) * a.v_dim;
-          for (int v = 0; v < a.v_dim; v++) out[v] = k_.dot_bf16(w_uv + static_cast<size_t>(v) * L, o_lat.data(), L);
-        }
-      },
-      1);
-}
-
 void CpuBackend::router_topk(const RouterArgs& a) {
   const int E = a.n_experts;
   if (a.top_k > E || a.top_k <= 0) throw std::invalid_argument("router_topk: top_k " + std::to_string(a.top_k) + " vs " + std::to_string(E) + " experts");

@@ -57,6 +57,17 @@ class CpuBackend : public Backend {
   bool int4_gemm_pays(int n) const;
   // router_topk for tokens [t0, t1).
   void route_tokens(const RouterArgs& a, int t0, int t1);
+  // MLA attention's steps (cpu_mla_attention.cpp): W_uk absorbed into head h of token t's query;
+  // cache rows [c0, c1) for all heads of one query (online softmax state st, Σp·c in o); the W_uv
+  // projection of head h's normalised latent output.
+  // Running softmax of one head over the rows seen so far: m = max score, l = Σ exp(s - m).
+  struct MlaHeadState {
+    float m;
+    double l;
+  };
+  void mla_absorb(const MlaAttentionArgs& a, int t, int h, float* q_lat);
+  void mla_attend_rows(const MlaAttentionArgs& a, const float* q_lat, const float* q, int c0, int c1, MlaHeadState* st, float* o);
+  void mla_project(const MlaAttentionArgs& a, int t, int h, const float* o_lat);
 
   ThreadPool pool_;
   CpuMode mode_;
@@ -67,6 +78,10 @@ class CpuBackend : public Backend {
   };
   Q16Buffer q16_[2];
   std::vector<float> moe_x_, moe_h_, moe_u_;
+  // Decode attention scratch: absorbed queries [n, H, L]; per (token, part) partial Σp·c
+  // [n, parts, H, L] and softmax states [n, parts, H].
+  std::vector<float> mla_q_lat_, mla_part_o_;
+  std::vector<MlaHeadState> mla_part_st_;
   static constexpr size_t kMapThreshold = 1 << 20;
   std::mutex map_mu_;
   std::unordered_map<void*, std::pair<void*, size_t>> mapped_;  // aligned pointer -> mapping

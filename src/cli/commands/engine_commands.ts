@@ -42,6 +42,7 @@ export function registerEngineCommands(program: Command): void {
   engineFlags(program.command("bench").description("prefill (pp) and decode (tg) throughput, median of repetitions after a warm-up"))
     .option("-p, --prompt-tokens <n>", "prompt length for the prefill test", "512")
     .option("-n, --gen-tokens <n>", "tokens for the decode test", "128")
+    .option("-d, --depth <n>", "context already cached when the decode test starts (tg at depth, as llama-bench -d)", "0")
     .option("-r, --reps <n>", "measured repetitions (after one warm-up)", "3")
     .option("--mode <mode>", "exact | fast (same as --cpu-mode)")
     .option("--json", "print the result as JSON")

@@ -1,5 +1,6 @@
 // The llama-bench counterpart: pp = prefill throughput of a p-token prompt from an empty cache,
-// tg = decode throughput of n tokens, each the median of `reps` runs after one warm-up run.
+// tg = decode throughput of n tokens (after `depth` cached tokens: llama-bench's -d), each the
+// median of `reps` runs after one warm-up run.
 import { EngineError } from "../../errors.js";
 import type { Engine } from "../../engine/types.js";
 
@@ -47,12 +48,15 @@ async function prefillRun(engine: Engine, prompt: number[], signal?: AbortSignal
   }
 }
 
-/** Times n decode steps: from the first generated token (which the prefill yields) to the (n+1)-th. */
-async function decodeRun(engine: Engine, n: number, signal?: AbortSignal): Promise<number> {
+/**
+ * Times n decode steps: from the first generated token (which the prefill of the depth + 1 prompt
+ * tokens yields) to the (n+1)-th, so the prefill is not counted.
+ */
+async function decodeRun(engine: Engine, n: number, depth: number, signal?: AbortSignal): Promise<number> {
   const session = engine.createSession();
   try {
     let first = -1, last = -1, count = 0;
-    for await (const ev of session.generate([benchPromptIds(1, engine.info.vocabSize)[0]!], { maxTokens: n + 1, temperature: 0, stopIds: [] }, signal)) {
+    for await (const ev of session.generate(benchPromptIds(depth + 1, engine.info.vocabSize), { maxTokens: n + 1, temperature: 0, stopIds: [] }, signal)) {
       if (ev.type === "token") {
         if (count === 0) first = ev.elapsedMs;
         last = ev.elapsedMs;
@@ -68,7 +72,11 @@ async function decodeRun(engine: Engine, n: number, signal?: AbortSignal): Promi
   }
 }
 
-export async function runPpTg(engine: Engine, opts: { promptTokens: number; genTokens: number; reps: number; signal?: AbortSignal }): Promise<PpTgResult> {
+export async function runPpTg(
+  engine: Engine,
+  opts: { promptTokens: number; genTokens: number; depth?: number; reps: number; signal?: AbortSignal },
+): Promise<PpTgResult> {
+  const depth = opts.depth ?? 0;
   const result: PpTgResult = { pp: null, tg: null };
   if (opts.promptTokens > 0) {
     const prompt = benchPromptIds(opts.promptTokens, engine.info.vocabSize);
@@ -78,9 +86,9 @@ export async function runPpTg(engine: Engine, opts: { promptTokens: number; genT
     result.pp = { tokens: opts.promptTokens, tokPerS: median(runs), runs };
   }
   if (opts.genTokens > 0) {
-    await decodeRun(engine, Math.min(opts.genTokens, 16), opts.signal);
+    await decodeRun(engine, Math.min(opts.genTokens, 16), depth, opts.signal);
     const runs: number[] = [];
-    for (let r = 0; r < opts.reps; r++) runs.push(await decodeRun(engine, opts.genTokens, opts.signal));
+    for (let r = 0; r < opts.reps; r++) runs.push(await decodeRun(engine, opts.genTokens, depth, opts.signal));
     result.tg = { tokens: opts.genTokens, tokPerS: median(runs), runs };
   }
   return result;
