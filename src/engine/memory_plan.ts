@@ -68,7 +68,7 @@ export function defaultBudget(physicalBytes = totalmem()): number {
 export function planMemory(input: MemoryPlanInput): MemoryPlan {
   const physical = input.physicalBytes ?? totalmem();
   const budgetBytes = input.budgetBytes ?? defaultBudget(physical);
-  const budgetSource = input.budgetSource ?? `default: ${Math.round(DEFAULT_BUDGET_FRACTION * 100)}% of ${fmtGB(physical)} RAM`;
+  const budgetSource = input.budgetSource ?? `default: ${Math.round(DEFAULT_BUDGET_FRACTION * 100)}% of ${fmtGiB(physical)} RAM`;
   const c = input.plan.config;
   let moeLayers = 0;
   for (let l = 0; l < c.num_hidden_layers; l++) if (c.n_routed_experts > 0 && l >= c.first_k_dense_replace && l % c.moe_layer_freq === 0) moeLayers++;
@@ -89,9 +89,13 @@ export function planMemory(input: MemoryPlanInput): MemoryPlan {
     slotBytes,
   };
   const fixed = input.denseBytes + kvBytes + RUNTIME_RESERVE_BYTES;
+  // The least budget that runs: fixed plus one token's experts in cache slots (all experts when
+  // they cannot be streamed).
+  const minSlots = Math.max(1, c.num_experts_per_tok);
+  const minimum = fixed + (experts === 0 ? 0 : slotBytes === 0 ? input.expertBytes : Math.min(input.expertBytes, minSlots * slotBytes));
   if (budgetBytes < fixed) {
     throw new ConfigError(
-      `--memory-budget: ${fmtGB(budgetBytes)} (${budgetSource}) is less than the dense weights (${fmtGB(input.denseBytes)}) + KV cache at ${input.contextTokens} tokens (${fmtGB(kvBytes)}) + runtime reserve (${fmtGB(RUNTIME_RESERVE_BYTES)}) = ${fmtGB(fixed)}; raise the budget or lower --context`,
+      `--memory-budget: ${fmtGiB(budgetBytes)} (${budgetSource}) is less than the dense weights (${fmtGB(input.denseBytes)}) + KV cache at ${input.contextTokens} tokens (${fmtGB(kvBytes)}) + runtime reserve (${fmtGB(RUNTIME_RESERVE_BYTES)}) = ${fmtGB(fixed)}; raise the budget to at least ${fmtGiB(minimum, true)} or lower --context`,
     );
   }
   const rest = budgetBytes - fixed;
@@ -100,14 +104,13 @@ export function planMemory(input: MemoryPlanInput): MemoryPlan {
   if (slotBytes === 0) {
     // The expert cache's slots hold INT4 experts only; BF16 experts are served from the mapping.
     throw new ConfigError(
-      `--memory-budget: ${fmtGB(budgetBytes)} (${budgetSource}) leaves ${fmtGB(rest)} for routed experts, but this checkpoint's BF16 experts (${fmtGB(input.expertBytes)}) cannot be streamed (the expert cache holds INT4 experts only) and must all stay mapped: raise the budget to at least ${fmtGB(fixed + input.expertBytes)}`,
+      `--memory-budget: ${fmtGiB(budgetBytes)} (${budgetSource}) leaves ${fmtGB(rest)} for routed experts, but this checkpoint's BF16 experts (${fmtGB(input.expertBytes)}) cannot be streamed (the expert cache holds INT4 experts only) and must all stay mapped: raise the budget to at least ${fmtGiB(minimum, true)}`,
     );
   }
   const slots = Math.min(experts, Math.floor(rest / slotBytes));
-  const minSlots = Math.max(1, c.num_experts_per_tok);
   if (slots < minSlots) {
     throw new ConfigError(
-      `--memory-budget: ${fmtGB(budgetBytes)} leaves ${fmtGB(rest)} for the expert cache after dense ${fmtGB(input.denseBytes)} + KV ${fmtGB(kvBytes)} + reserve ${fmtGB(RUNTIME_RESERVE_BYTES)}; one token needs ${minSlots} experts of ${fmtGB(slotBytes)} (${fmtGB(minSlots * slotBytes)}): raise the budget to at least ${fmtGB(fixed + minSlots * slotBytes)}`,
+      `--memory-budget: ${fmtGiB(budgetBytes)} leaves ${fmtGB(rest)} for the expert cache after dense ${fmtGB(input.denseBytes)} + KV ${fmtGB(kvBytes)} + reserve ${fmtGB(RUNTIME_RESERVE_BYTES)}; one token needs ${minSlots} experts of ${fmtGB(slotBytes)} (${fmtGB(minSlots * slotBytes)}): raise the budget to at least ${fmtGiB(minimum, true)}`,
     );
   }
   return { ...base, cachedExperts: slots, expertCacheBytes: slots * slotBytes, streaming: true };
@@ -116,6 +119,15 @@ export function planMemory(input: MemoryPlanInput): MemoryPlan {
 function fmtGB(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
   return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+// Budgets and RAM in the binary units --memory-budget takes ("64G" is 64 GiB, as a "64 GB" Mac
+// has 64 GiB), so a printed budget can be typed back; weight sizes stay decimal, as published.
+// up: rounded up, for "raise the budget to at least …".
+function fmtGiB(n: number, up = false): string {
+  const round = (v: number) => (up ? Math.ceil(v * 10) / 10 : v);
+  if (n >= 2 ** 30) return `${round(n / 2 ** 30).toFixed(1)} GiB`;
+  return `${round(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
 function fmtTokens(n: number): string {
@@ -129,5 +141,5 @@ export function formatMemoryPlan(p: MemoryPlan): string {
   const experts = p.streaming
     ? `expert cache ${fmtGB(p.expertCacheBytes)} = ${p.cachedExperts.toLocaleString("en-US")} of ${p.experts.toLocaleString("en-US")} experts (${pct}%)`
     : `experts ${fmtGB(p.expertBytes)} = all ${p.experts.toLocaleString("en-US")} resident (mapped)`;
-  return `${head} · ${experts} · budget ${fmtGB(p.budgetBytes)} (${p.budgetSource})`;
+  return `${head} · ${experts} · budget ${fmtGiB(p.budgetBytes)} (${p.budgetSource})`;
 }

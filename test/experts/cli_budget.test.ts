@@ -27,7 +27,7 @@ describe("--memory-budget on the command line", () => {
     expect(r.stdout).toMatch(/\n  plan: dense 3\.5 MB resident · KV 1\.0 MB at 1K · expert cache 0\.5 MB = 6 of 32 experts \(19%\) · budget .* \(--memory-budget\)\n/);
     const small = k2(["info", "-m", DIR, "--memory-budget", "100M", "--json"]);
     expect(small.code).toBe(0);
-    expect(JSON.parse(small.stdout).memoryPlan.error).toMatch(/^--memory-budget: 104\.9 MB/);
+    expect(JSON.parse(small.stdout).memoryPlan.error).toMatch(/^--memory-budget: 100\.0 MiB/);
   });
 
   it("k2 generate streams experts within the budget: same ids, the plan and the telemetry on stderr", () => {
@@ -61,7 +61,7 @@ describe("--memory-budget on the command line", () => {
     expect(bad.stderr).toMatch(/^k2: --memory-budget: expected bytes, a size like 64G or 512M, or a percentage of RAM like 40%; got "lots"\n$/);
     const small = k2(["generate", "-m", DIR, "--ids", "1", "--memory-budget", "1M"]);
     expect(small.code).toBe(2);
-    expect(small.stderr).toMatch(/^k2: --memory-budget: 1\.0 MB \(--memory-budget\) is less than the dense weights \(3\.5 MB\)/);
+    expect(small.stderr).toMatch(/^k2: --memory-budget: 1\.0 MiB \(--memory-budget\) is less than the dense weights \(3\.5 MB\)/);
     const io = k2(["generate", "-m", DIR, "--ids", "1", "--expert-io", "aio"]);
     expect(io.code).toBe(2);
     expect(io.stderr).toMatch(/^k2: --expert-io: must be one of pread, mmap, got "aio"/);

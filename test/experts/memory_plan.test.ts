@@ -63,7 +63,7 @@ describe("memory plan", () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(/^--memory-budget: 100\.0 MB .* dense weights \(3\.5 MB\) \+ KV cache at 256 tokens \(0\.2 MB\) \+ runtime reserve \(268\.4 MB\) = 272\.\d MB/);
+    expect((err as Error).message).toMatch(/^--memory-budget: 95\.4 MiB .* dense weights \(3\.5 MB\) \+ KV cache at 256 tokens \(0\.2 MB\) \+ runtime reserve \(268\.4 MB\) = 272\.\d MB/);
   });
 
   it("a budget with room for fewer experts than one token uses is a ConfigError with the minimum", () => {
@@ -76,7 +76,22 @@ describe("memory plan", () => {
   it("the default budget is 75% of physical memory", () => {
     const p = planMemory({ ...input(undefined), physicalBytes: 8e9 });
     expect(p.budgetBytes).toBe(6e9);
-    expect(p.budgetSource).toBe("default: 75% of 8.0 GB RAM");
+    expect(p.budgetSource).toBe("default: 75% of 7.5 GiB RAM"); // binary units, as --memory-budget takes them
+  });
+
+  it("prints budgets in the binary units --memory-budget takes, and a minimum that can be typed back", () => {
+    const p = planMemory({ ...input(64 * 2 ** 30), budgetSource: "--memory-budget" });
+    expect(formatMemoryPlan(p)).toMatch(/· budget 64\.0 GiB \(--memory-budget\)$/);
+    let message = "";
+    try {
+      planMemory(input(1000));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const need = /raise the budget to at least ([\d.]+) (MiB|GiB)/.exec(message);
+    expect(need, message).not.toBeNull();
+    const typed = parseMemoryBudget("--memory-budget", `${need![1]}${need![2] === "GiB" ? "G" : "M"}`)!;
+    expect(() => planMemory(input(typed))).not.toThrow();
   });
 });
 
