@@ -2,7 +2,7 @@
 // heads. Every head attends over the same latent rows (kv_lora + rope values per position), so
 // each block of cache rows is loaded once and used by all heads while it sits in L1/L2: the cache
 // is read once per query token, not once per head (64 times for K2, whose 32K-token cache is
-// ~36 MB per layer). Softmax runs online per head (running max, rescaled sums), FlashAttention
+// ~75 MB of f32 per layer). Softmax runs online per head (running max, rescaled sums), FlashAttention
 // style.
 //
 // Two schedules:
