@@ -17,8 +17,8 @@ export async function run(): Promise<MemoryBandwidthResult> {
   const counts = [...new Set([1, 2, availableParallelism()])].sort((a, b) => a - b);
   for (const threads of counts) byThreads.push({ threads, GBps: addon.measureMemoryBandwidth(bytes, threads) });
   const one = byThreads[0]!.GBps;
-  // The addon streams with 256-bit AVX2 loads on any x86-64 CPU that has them, whatever tier runs.
-  console.log(`memory bandwidth (streaming read, 1 GiB, ${process.arch === "x64" && addon.cpuIsa !== "scalar" ? "avx2" : addon.cpuIsa} loads):`);
+  // The addon streams with 256-bit AVX2 loads on any CPU that has them, whatever tier K2_CPU_ISA picks.
+  console.log(`memory bandwidth (streaming read, 1 GiB, ${addon.cpuIsas.includes("avx2") ? "avx2" : "scalar"} loads):`);
   for (const r of byThreads) console.log(`  ${r.threads} thread(s): ${r.GBps.toFixed(2)} GB/s (x${(r.GBps / one).toFixed(2)} of 1 thread)`);
   return { bytes, byThreads };
 }

@@ -123,27 +123,28 @@ const char* const* cpu_kernel_isas(int* count) {
   return tiers().names.data();
 }
 
+// Rank of a tier name in the order tiers supersede each other; -1 for an unknown name.
+static int tier_rank(const char* isa) {
+  static const char* const order[] = {"scalar", "avx2", "avx512", "neon"};
+  for (int i = 0; i < 4; i++)
+    if (std::strcmp(isa, order[i]) == 0) return i;
+  return -1;
+}
+
 const CpuKernels& cpu_kernels() {
   static const CpuKernels* k = [] {
     const Tiers& t = tiers();
     const char* cap = std::getenv("K2_CPU_ISA");
-    if (cap && *cap) {
-      // A cap names a tier; the best runnable tier at or below it is used (avx512 on an AVX2-only
-      // CPU runs avx2).
-      static const char* const order[] = {"scalar", "avx2", "avx512", "neon"};
-      int cap_rank = -1;
-      for (int i = 0; i < 4; i++)
-        if (std::strcmp(cap, order[i]) == 0) cap_rank = i;
-      if (cap_rank >= 0) {
-        const CpuKernels* best = &t.tables.front();
-        for (const CpuKernels& k : t.tables)
-          for (int i = 0; i <= cap_rank; i++)
-            if (std::strcmp(k.isa, order[i]) == 0) best = &k;
-        return best;
-      }
+    if (!cap || !*cap) return &t.tables.back();
+    // A cap names a tier; the best runnable tier at or below it is used (avx512 on an AVX2-only
+    // CPU runs avx2).
+    const int cap_rank = tier_rank(cap);
+    if (cap_rank < 0)
       throw std::invalid_argument(std::string("K2_CPU_ISA=") + cap + ": unknown kernel tier (use scalar, avx2, avx512 or neon)");
-    }
-    return &t.tables.back();
+    const CpuKernels* best = &t.tables.front();
+    for (const CpuKernels& tier : t.tables)
+      if (tier_rank(tier.isa) <= cap_rank) best = &tier;
+    return best;
   }();
   return *k;
 }
