@@ -21,7 +21,7 @@ const statusLine = (screen: string) => screen.split("\n").find((l) => l.startsWi
 describe("k2 interactive (tmux)", () => {
   it("streams a reply with a live status line, stops on Esc, exits on /exit", async () => {
     const { home, cwd } = sandbox();
-    tmux = TmuxSession.start(`k2e2e${process.pid}`, `node ${K2_MAIN} --model ${TINY_MODEL} --max-tokens 3000 --seed 1; echo K2_EXITED rc=$?; sleep 60`, {
+    tmux = TmuxSession.start(`k2e2e${process.pid}`, `node ${K2_MAIN} --model ${TINY_MODEL} --max-tokens 800 --seed 1; echo K2_EXITED rc=$?; sleep 60`, {
       cwd,
       env: { K2_HOME: home, TERM: "xterm-256color" },
       height: 24, // small, so long gibberish answers overflow the screen into scrollback
