@@ -5,9 +5,10 @@
 
 #if defined(__x86_64__)
 #if !defined(__clang__)
-// GCC 12's _mm512_reduce_* start from _mm512_undefined_*() and trip -Wmaybe-uninitialized
-// inside immintrin.h itself.
+// GCC 12's _mm512_reduce_*, unpack and extract intrinsics start from _mm512_undefined_*() and
+// trip -W(maybe-)uninitialized inside immintrin.h itself.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <immintrin.h>
 
