@@ -118,6 +118,8 @@ class ExpertCache : public ExpertProvider {
   uint64_t region_offset_[kExpertTensors] = {};
   uint8_t* arena_ = nullptr;
   size_t arena_bytes_ = 0;
+  void* map_ = nullptr;  // the reservation arena_ sits in (aligned inside it)
+  size_t map_bytes_ = 0;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
