@@ -94,6 +94,12 @@ struct RouterArgs {
   float* weights = nullptr;        // [n_tokens, top_k] out: sigmoid scores of the chosen, normalised, scaled
 };
 
+// One product of matmul_bf16_multi: y[n, w.rows] = x · wᵀ.
+struct Bf16Product {
+  Bf16Matrix w;
+  float* y = nullptr;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -114,6 +120,12 @@ class Backend {
   // y[n, w.rows] = x[n, w.cols] · wᵀ
   virtual void matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) = 0;
   virtual void matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) = 0;
+  // Several matrices against the same activations (every w.cols equal): q_a with kv_a, the router
+  // with the shared expert's gate and up. The CPU runs them as one parallel region (decode has
+  // ~10 regions per layer, each a wake-up and a join); elsewhere it is one matmul_bf16 each.
+  virtual void matmul_bf16_multi(const float* x, int n, const Bf16Product* products, int count) {
+    for (int i = 0; i < count; i++) matmul_bf16(x, n, products[i].w, products[i].y);
+  }
   // out[i, :] = bf16 rows of table selected by ids[i]
   virtual void embed_bf16(const Bf16Matrix& table, const int32_t* ids, int n, float* out) = 0;
   // y[i] = x[i] * rsqrt(mean(x[i]²) + eps) * w   (x and y may alias). Rows are `stride` floats apart

@@ -119,6 +119,31 @@ Napi::Value run_op(Napi::Env env, Backend& b, const std::string& op, const Napi:
     b.sync();
     return out_f32(env, y, static_cast<size_t>(n) * rows);
   }
+  if (op == "matmul_bf16_multi") {
+    // args.mats: [{ w: Uint16Array, rows }]; the result is each product's [n, rows] in turn.
+    const int n = geti(a, "n"), cols = geti(a, "cols");
+    float* x = F32("x", static_cast<size_t>(n) * cols);
+    Napi::Value mv = get(a, "mats");
+    if (!mv.IsArray()) throw Napi::TypeError::New(env, "runBackendOp: args.mats must be an array");
+    Napi::Array mats = mv.As<Napi::Array>();
+    std::vector<Bf16Product> ps(mats.Length());
+    size_t total = 0;
+    for (uint32_t i = 0; i < mats.Length(); i++) {
+      Napi::Object m = mats.Get(i).As<Napi::Object>();
+      const int rows = geti(m, "rows");
+      ps[i].w = Bf16Matrix{copy_in<uint16_t, napi_uint16_array>(s, m, "w", static_cast<size_t>(rows) * cols), rows, cols};
+      total += static_cast<size_t>(n) * rows;
+    }
+    float* y = s.alloc<float>(total);
+    size_t off = 0;
+    for (Bf16Product& p : ps) {
+      p.y = y + off;
+      off += static_cast<size_t>(n) * p.w.rows;
+    }
+    b.matmul_bf16_multi(x, n, ps.data(), static_cast<int>(ps.size()));
+    b.sync();
+    return out_f32(env, y, total);
+  }
   if (op == "matmul_int4") {
     const int n = geti(a, "n"), rows = geti(a, "rows"), cols = geti(a, "cols");
     if (cols % 32) throw Napi::RangeError::New(env, "runBackendOp: matmul_int4 cols must be a multiple of 32");

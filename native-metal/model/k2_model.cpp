@@ -36,6 +36,11 @@ K2Model::K2Model(const ModelConfig& config, const Weights& weights, Backend& bac
     tmp_ = buf(C * D);
     ffn_g_ = buf(C * ffn);
     ffn_u_ = buf(C * ffn);
+    if (c_.n_shared_experts > 0) {
+      const size_t shared = static_cast<size_t>(c_.moe_intermediate_size) * c_.n_shared_experts;
+      shared_g_ = buf(C * shared);
+      shared_u_ = buf(C * shared);
+    }
     router_logits_ = buf(C * std::max(1, c_.n_routed_experts));
     route_w_ = buf(C * K);
     route_ids_ = reinterpret_cast<int32_t*>(buf(C * K));
@@ -137,13 +142,14 @@ void K2Model::attention(int layer, int n, int start, KvCache& cache) {
   const int H = c_.num_attention_heads, nope = c_.qk_nope_head_dim, rope = c_.qk_rope_head_dim;
   const int qk = nope + rope, lora = c_.kv_lora_rank, kvw = lora + rope;
   if (c_.q_lora_rank > 0) {
-    b_.matmul_bf16(xn_, n, L.q_a, qa_);
+    const Bf16Product down[] = {{L.q_a, qa_}, {L.kv_a, kv_}};
+    b_.matmul_bf16_multi(xn_, n, down, 2);
     b_.rmsnorm(qa_, n, c_.q_lora_rank, c_.q_lora_rank, L.q_a_norm, c_.rms_norm_eps, qa_);
     b_.matmul_bf16(qa_, n, L.q_b, q_);
   } else {
-    b_.matmul_bf16(xn_, n, L.q_proj, q_);
+    const Bf16Product proj[] = {{L.q_proj, q_}, {L.kv_a, kv_}};
+    b_.matmul_bf16_multi(xn_, n, proj, 2);
   }
-  b_.matmul_bf16(xn_, n, L.kv_a, kv_);
   b_.rmsnorm(kv_, n, lora, kvw, L.kv_a_norm, c_.rms_norm_eps, kv_);
   b_.rope(q_ + nope, n, H, H * qk, qk, rope, pos_, inv_freq_);
   b_.rope(kv_ + lora, n, 1, kvw, 0, rope, pos_, inv_freq_);
@@ -169,15 +175,17 @@ void K2Model::attention(int layer, int n, int start, KvCache& cache) {
 
 void K2Model::dense_ffn(const LayerWeights& L, int n) {
   const int D = c_.hidden_size, I = L.gate.rows;
-  b_.matmul_bf16(xn_, n, L.gate, ffn_g_);
-  b_.matmul_bf16(xn_, n, L.up, ffn_u_);
+  const Bf16Product gate_up[] = {{L.gate, ffn_g_}, {L.up, ffn_u_}};
+  b_.matmul_bf16_multi(xn_, n, gate_up, 2);
   b_.swiglu(ffn_g_, ffn_u_, n, I, ffn_g_);
   b_.matmul_bf16(ffn_g_, n, L.down, tmp_);
   b_.add(h_, tmp_, static_cast<size_t>(n) * D);
 }
 
-void K2Model::route(const LayerWeights& L, int n, float* logits, int32_t* ids, float* weights) {
-  b_.matmul_bf16(xn_, n, L.router, logits);
+void K2Model::route(const LayerWeights& L, int n, float* logits, int32_t* ids, float* weights, const Bf16Product* with, int n_with) {
+  std::vector<Bf16Product> products{{L.router, logits}};
+  products.insert(products.end(), with, with + n_with);
+  b_.matmul_bf16_multi(xn_, n, products.data(), static_cast<int>(products.size()));
   RouterArgs r;
   r.n_tokens = n;
   r.n_experts = c_.n_routed_experts;
@@ -204,7 +212,11 @@ void K2Model::release_pending() {
 
 void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::vector<int32_t>>* routes) {
   const int D = c_.hidden_size, E = c_.n_routed_experts, K = c_.num_experts_per_tok;
-  route(L, n, router_logits_, route_ids_, route_w_);
+  // The shared expert's gate and up read the same activations as the router: one pass for all
+  // three. Own buffers: BF16 routed experts (bf16_expert) use ffn_g_ / ffn_u_ before it finishes.
+  const int S = c_.n_shared_experts > 0 ? L.shared_gate.rows : 0;
+  const Bf16Product shared[] = {{L.shared_gate, shared_g_}, {L.shared_up, shared_u_}};
+  route(L, n, router_logits_, route_ids_, route_w_, shared, S > 0 ? 2 : 0);
   if (routes) (*routes)[layer].insert((*routes)[layer].end(), route_ids_, route_ids_ + static_cast<size_t>(n) * K);
 
   // Group the chunk's tokens by the expert they chose (counting sort keeps token order).
@@ -267,12 +279,9 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
     else
       pending_release_ = layer;  // the last batch: released after the next sync
   }
-  if (c_.n_shared_experts > 0) {
-    const int S = L.shared_gate.rows;
-    b_.matmul_bf16(xn_, n, L.shared_gate, ffn_g_);
-    b_.matmul_bf16(xn_, n, L.shared_up, ffn_u_);
-    b_.swiglu(ffn_g_, ffn_u_, n, S, ffn_g_);
-    b_.matmul_bf16(ffn_g_, n, L.shared_down, tmp_);
+  if (S > 0) {
+    b_.swiglu(shared_g_, shared_u_, n, S, shared_g_);
+    b_.matmul_bf16(shared_g_, n, L.shared_down, tmp_);
     b_.add(h_, tmp_, static_cast<size_t>(n) * D);
   }
 }

@@ -47,7 +47,10 @@ class K2Model {
   // ExpertProvider::prefetch (only when the provider reads experts in the background).
   void prefetch_next_layer(int layer, int n);
   // Layer L's router on xn_: top-k expert ids and routing weights per token (synced).
-  void route(const LayerWeights& L, int n, float* logits, int32_t* ids, float* weights);
+  // Router logits (plus any `with` products of the same activations, in the same pass), top-k,
+  // then a sync: the host reads the chosen experts.
+  void route(const LayerWeights& L, int n, float* logits, int32_t* ids, float* weights, const Bf16Product* with = nullptr,
+             int n_with = 0);
   float* buf(size_t floats);
 
   ModelConfig c_;
@@ -64,7 +67,7 @@ class K2Model {
   float softmax_scale_;
   std::vector<void*> owned_;
   // Scratch, all from Backend::alloc, sized for max_chunk tokens.
-  float *inv_freq_, *h_, *xn_, *qa_, *q_, *kv_, *attn_, *tmp_, *ffn_g_, *ffn_u_, *router_logits_, *route_w_, *logit_rows_;
+  float *inv_freq_, *h_, *xn_, *qa_, *q_, *kv_, *attn_, *tmp_, *ffn_g_, *ffn_u_, *shared_g_ = nullptr, *shared_u_ = nullptr, *router_logits_, *route_w_, *logit_rows_;
   int32_t *tok_, *pos_, *route_ids_, *moe_rows_;
   float* moe_w_;
   float* moe_x_ = nullptr;  // gathered token rows for BF16 experts (only allocated when there are any)

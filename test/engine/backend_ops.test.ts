@@ -67,6 +67,27 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
     }
   });
 
+  it.each(THREADS)("matmul_bf16_multi: several matrices on the same activations, each product as its own matmul (%i threads)", (threads) => {
+    const r = rng(11);
+    // Row counts not multiples of the 16-row panel, so chunks straddle the end of one matrix.
+    for (const [n, cols, rowsList] of [
+      [1, 72, [37, 5, 16, 50]],
+      [3, 40, [9, 33]],
+      [30, 64, [17, 40, 1]], // GEMM path
+    ] as const) {
+      const x = randF32(r, n * cols);
+      const mats = rowsList.map((rows) => ({ rows, w: randBf16(r, rows * cols) }));
+      const y = addon.runBackendOp("cpu", "matmul_bf16_multi", { x, n, cols, mats }, { threads, cpuMode, isa }) as Float32Array;
+      expect(y.length).toBe(n * rowsList.reduce((a, b) => a + b, 0));
+      let off = 0;
+      for (const { rows, w } of mats) {
+        const ref = refMatmul(x, n, rows, cols, (o, i) => fromBf16(w[o * cols + i]!));
+        expectClose(y.subarray(off, off + n * rows), ref.y, (i) => 2e-6 * ref.mag[i]! + 1e-6, `matmul_bf16_multi ${n}x${rows}x${cols}`);
+        off += n * rows;
+      }
+    }
+  });
+
   it.each(THREADS)("matmul_int4 dequantizes in the kernel (%i threads)", (threads) => {
     const r = rng(2);
     for (const [n, rows, cols] of [

@@ -125,6 +125,34 @@ void CpuBackend::matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* 
   for_panels(w.rows, n, [&](int r0, int r1) { fn(x, n, w, y, w.rows, r0, r1); });
 }
 
+void CpuBackend::matmul_bf16_multi(const float* x, int n, const Bf16Product* products, int count) {
+  if (count <= 0) return;
+  // The matrices' panels laid end to end; a chunk may span the end of one matrix and the start of
+  // the next, so the split is as even as for one matrix of all their rows.
+  std::vector<int64_t> first(count + 1, 0);
+  for (int i = 0; i < count; i++) {
+    if (products[i].w.cols != products[0].w.cols)
+      throw std::invalid_argument("matmul_bf16_multi: matrix " + std::to_string(i) + " has " + std::to_string(products[i].w.cols) +
+                                  " columns, matrix 0 has " + std::to_string(products[0].w.cols));
+    first[i + 1] = first[i] + (products[i].w.rows + kPanelRows - 1) / kPanelRows;
+  }
+  const int64_t panels = first[count];
+  const Bf16RowsFn fn = n >= kGemmMinBf16 ? k_.bf16_gemm : k_.bf16_rows;
+  pool_.parallel_for(
+      panels,
+      [&](int64_t p0, int64_t p1, int) {
+        for (int i = 0; i < count; i++) {
+          const int64_t a = std::max(p0, first[i]), b = std::min(p1, first[i + 1]);
+          if (a >= b) continue;
+          const Bf16Matrix& w = products[i].w;
+          const int r0 = static_cast<int>((a - first[i]) * kPanelRows);
+          const int r1 = static_cast<int>(std::min<int64_t>(w.rows, (b - first[i]) * kPanelRows));
+          fn(x, n, w, products[i].y, w.rows, r0, r1);
+        }
+      },
+      std::max<int64_t>(1, panels / (pool_.size() * chunks_per_thread(n))));
+}
+
 bool CpuBackend::int4_gemm_pays(int n) const {
   return n >= (mode_ == CpuMode::fast ? kGemmMinInt4Fast : kGemmMinInt4Exact);
 }

@@ -31,6 +31,7 @@ class CpuBackend : public Backend {
 
   void matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) override;
   void matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) override;
+  void matmul_bf16_multi(const float* x, int n, const Bf16Product* products, int count) override;
   void embed_bf16(const Bf16Matrix& table, const int32_t* ids, int n, float* out) override;
   void rmsnorm(const float* x, int n, int dim, int stride, const uint16_t* w_bf16, float eps, float* y) override;
   void rope(float* x, int n, int n_heads, int row_stride, int head_stride, int rope_dim, const int32_t* pos,
