@@ -23,12 +23,16 @@ constexpr int64_t kChunksPerThread = 32;
 constexpr int64_t kMaxChunks = 0xFFFF;
 
 inline uint32_t gen_of(uint64_t c) { return static_cast<uint32_t>(c >> 32); }
-inline int64_t chunks_of(uint64_t c) { return static_cast<int64_t>((c >> 16) & 0xFFFF); }
-inline int64_t next_of(uint64_t c) { return static_cast<int64_t>(c & 0xFFFF); }
 inline uint64_t word(uint32_t gen, int64_t chunks) { return (static_cast<uint64_t>(gen) << 32) | (static_cast<uint64_t>(chunks) << 16); }
+// A run word: (generation << 32) | (end << 16) | begin.
+inline int64_t run_end(uint64_t r) { return static_cast<int64_t>((r >> 16) & 0xFFFF); }
+inline int64_t run_begin(uint64_t r) { return static_cast<int64_t>(r & 0xFFFF); }
+inline uint64_t run_word(uint32_t gen, int64_t begin, int64_t end) {
+  return (static_cast<uint64_t>(gen) << 32) | (static_cast<uint64_t>(end) << 16) | static_cast<uint64_t>(begin);
+}
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)), runs_(std::max(1, n_threads)) {
   // Workers count generations from the one at construction, not from whenever their thread gets
   // to run: a worker starting after the destructor's stop generation (an engine whose load failed
   // is destroyed at once) would otherwise wait for yet another one, and join() would hang.
@@ -47,18 +51,41 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
+int64_t ThreadPool::claim(uint32_t gen, int thread_index) {
+  // Own run, front first.
+  std::atomic<uint64_t>& own = runs_[thread_index].word;
+  uint64_t r = own.load(std::memory_order_acquire);
+  while (gen_of(r) == gen && run_begin(r) < run_end(r)) {
+    if (own.compare_exchange_weak(r, r + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return run_begin(r);
+  }
+  // Steal from the back of the longest run left (one chunk, then look again).
+  for (;;) {
+    int victim = -1;
+    int64_t longest = 0;
+    for (int t = 0; t < n_threads_; t++) {
+      const uint64_t v = runs_[t].word.load(std::memory_order_acquire);
+      if (gen_of(v) != gen) continue;
+      if (run_end(v) - run_begin(v) > longest) {
+        longest = run_end(v) - run_begin(v);
+        victim = t;
+      }
+    }
+    if (victim < 0) return -1;
+    std::atomic<uint64_t>& w = runs_[victim].word;
+    uint64_t v = w.load(std::memory_order_acquire);
+    while (gen_of(v) == gen && run_begin(v) < run_end(v)) {
+      const int64_t end = run_end(v) - 1;
+      if (w.compare_exchange_weak(v, run_word(gen, run_begin(v), end), std::memory_order_acq_rel, std::memory_order_acquire)) return end;
+    }
+  }
+}
+
 void ThreadPool::work(uint32_t gen, int thread_index) {
   for (;;) {
-    uint64_t c = counter_.load(std::memory_order_acquire);
-    int64_t chunk;
-    for (;;) {
-      if (gen_of(c) != gen) return;
-      chunk = next_of(c);
-      if (chunk >= chunks_of(c)) return;
-      if (counter_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) break;
-    }
+    const int64_t chunk = claim(gen, thread_index);
+    if (chunk < 0) return;
     // The claimed chunk belongs to the current job, which cannot change until done_ counts it.
-    const int64_t chunks = chunks_of(c);
+    const int64_t chunks = chunks_;
     const int64_t begin = n_ * chunk / chunks, end = n_ * (chunk + 1) / chunks;
     try {
       (*fn_)(begin, end, thread_index);
@@ -100,9 +127,14 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   }
   fn_ = &fn;
   n_ = n;
+  chunks_ = chunks;
   error_ = nullptr;
   done_.store(0, std::memory_order_relaxed);
   const uint32_t gen = gen_of(counter_.load()) + 1;
+  // Thread t starts with chunks [chunks·t/T, chunks·(t+1)/T). Written before the generation is
+  // published below (release), so a worker that sees the new generation sees its run.
+  for (int t = 0; t < n_threads_; t++)
+    runs_[t].word.store(run_word(gen, chunks * t / n_threads_, chunks * (t + 1) / n_threads_), std::memory_order_relaxed);
   {
     // Publishing under the lock orders it against a worker that is about to sleep.
     std::lock_guard<std::mutex> lock(mu_);

@@ -2,9 +2,11 @@
 // so workers spin briefly before sleeping: waking a sleeping thread costs tens of microseconds,
 // more than many of those regions take.
 //
-// Work is handed out in chunks claimed from one atomic counter, and the caller works too. On a
-// machine shared with other processes a descheduled worker therefore only delays the chunk it
-// already claimed; everything else is picked up by whoever is running.
+// Work is cut into chunks and each thread (the caller too) starts with a contiguous run of them,
+// which it takes front to back: in decode every chunk is a run of weight rows, so each thread
+// streams one long stretch of memory. A thread that runs out steals single chunks from the back of
+// the longest run left. On a machine shared with other processes a descheduled worker therefore
+// only delays the chunk it holds; everything else is picked up by whoever is running.
 #pragma once
 
 #include <atomic>
@@ -44,10 +46,21 @@ class ThreadPool {
   int n_threads_;
   std::vector<std::thread> workers_;
 
-  // (generation << 32) | (chunk count << 16) | next unclaimed chunk. Everything a claim is checked
-  // against lives in this one word: a worker claims with compare-exchange only while the
-  // generation matches and chunks remain, so a late worker never takes a chunk of another job.
+  // Claims a chunk of generation `gen`: from the front of this thread's own run, else from the
+  // back of the longest other run. -1 when none is left.
+  int64_t claim(uint32_t gen, int thread_index);
+
+  // (generation << 32) | (chunk count << 16): publishes a job; workers wait for the generation
+  // to change.
   std::atomic<uint64_t> counter_{0};
+  // Each thread's run of unclaimed chunks, (generation << 32) | (end << 16) | begin, on its own
+  // cache line. Every claim is a compare-exchange that checks the generation, so a late worker
+  // never takes a chunk of another job.
+  struct alignas(64) Run {
+    std::atomic<uint64_t> word{0};
+  };
+  std::vector<Run> runs_;
+  int64_t chunks_ = 0;
   std::atomic<int64_t> done_{0};
   // The current job; written before the generation is published, stable until all its chunks are done.
   const std::function<void(int64_t, int64_t, int)>* fn_ = nullptr;
