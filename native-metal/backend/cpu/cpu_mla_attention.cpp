@@ -28,6 +28,11 @@ constexpr int kBlockRows = 16;
 constexpr int kSplitMaxTokens = 4;
 // Fewest cache rows a part of a split context gets: below this the merge costs more than it saves.
 constexpr int kMinPartRows = 128;
+// Fewest multiply-adds a work item of the decode absorption / projection gets. A small model's
+// heads are a few thousand each (the benchmark model's: 64 × 128), less than the wake-up and join
+// of a parallel region costs, so its heads run together on one thread; K2's (128 × 512) still
+// split one per item. Measured on the benchmark model's decode: see docs/benchmarks.md.
+constexpr int64_t kMinHeadWork = 65536;
 
 }  // namespace
 
@@ -127,9 +132,14 @@ void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
   mla_q_lat_.resize(head_rows * L);
   mla_part_o_.resize(head_rows * parts * L);
   mla_part_st_.resize(head_rows * parts);
-  pool_.parallel_for(static_cast<int64_t>(head_rows), [&](int64_t p0, int64_t p1, int) {
-    for (int64_t p = p0; p < p1; p++) mla_absorb(a, static_cast<int>(p / H), static_cast<int>(p % H), mla_q_lat_.data() + p * L);
-  });
+  const int64_t absorb_grain = std::max<int64_t>(1, kMinHeadWork / (static_cast<int64_t>(a.nope_dim) * L));
+  const int64_t project_grain = std::max<int64_t>(1, kMinHeadWork / (static_cast<int64_t>(a.v_dim + parts) * L));
+  pool_.parallel_for(
+      static_cast<int64_t>(head_rows),
+      [&](int64_t p0, int64_t p1, int) {
+        for (int64_t p = p0; p < p1; p++) mla_absorb(a, static_cast<int>(p / H), static_cast<int>(p % H), mla_q_lat_.data() + p * L);
+      },
+      absorb_grain);
   // Item (t, part): rows [ctx·part/parts, ctx·(part+1)/parts) of token t's context, all heads.
   // Partials are laid out [t][part][h].
   pool_.parallel_for(static_cast<int64_t>(n) * parts, [&](int64_t i0, int64_t i1, int) {
@@ -175,7 +185,7 @@ void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
       for (int i = 0; i < L; i++) o[i] *= inv;
       mla_project(a, t, h, o);
     }
-  });
+  }, project_grain);
 }
 
 }  // namespace k2
