@@ -172,7 +172,8 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
   // end (parts of >= 128 rows, so the long contexts here make several), prefill-sized ones run a
   // token per work item over its whole context.
   const MLA_CASES: [string, number[], number][] = [
-    ["4 queries, short context", [0, 3, 9, 10], 11],
+    ["4 queries, short context (groups of heads per item)", [0, 3, 9, 10], 11],
+    ["1 query, short context (groups of heads per item)", [40], 41],
     ["1 query over 700 positions (split context)", [699], 700],
     ["3 queries over up to 600 positions (split context)", [100, 400, 599], 600],
     ["7 queries (a token per item)", [5, 60, 61, 130, 200, 298, 299], 300],

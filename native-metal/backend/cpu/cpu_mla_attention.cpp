@@ -5,10 +5,14 @@
 // ~75 MB of f32 per layer). Softmax runs online per head (running max, rescaled sums), FlashAttention
 // style.
 //
-// Two schedules:
-// - few query tokens (decode): the context is split into parts run in parallel, each keeping
-//   per-head partial results (max, sum, Σp·c) that are merged at the end ("flash-decoding"); the
-//   absorption of W_uk into the queries and the W_uv output projection run in parallel over heads;
+// Three schedules:
+// - few query tokens (decode) over a short context: one parallel region whose items are groups of
+//   heads, each absorbing, attending and projecting its heads (the cache is small; each group
+//   reads it once);
+// - few query tokens over a longer context: the context is split into parts run in parallel, each
+//   keeping per-head partial results (max, sum, Σp·c) that are merged at the end
+//   ("flash-decoding"); the absorption of W_uk into the queries and the W_uv output projection run
+//   in parallel over heads;
 // - many query tokens (prefill): one token per work item, all heads of it over its whole context.
 #include <algorithm>
 #include <cmath>
@@ -128,6 +132,37 @@ void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
   int max_ctx = 0;
   for (int t = 0; t < n; t++) max_ctx = std::max(max_ctx, a.pos[t] + 1);
   const int parts = std::max(1, std::min(2 * pool_.size(), max_ctx / kMinPartRows));
+  if (parts == 1) {
+    // A short context is one part: rather than absorb, attend and project in three regions with
+    // the attention itself on one thread, each item takes a group of heads through all three, so
+    // the pool wakes once per layer. Each group reads the (small) cache once.
+    const int groups = std::min(H, 2 * pool_.size());
+    pool_.parallel_for(
+        static_cast<int64_t>(n) * groups,
+        [&](int64_t i0, int64_t i1, int) {
+          thread_local std::vector<float> q_lat, o;
+          thread_local std::vector<MlaHeadState> st;
+          for (int64_t i = i0; i < i1; i++) {
+            const int t = static_cast<int>(i / groups), g = static_cast<int>(i % groups);
+            const int h0 = H * g / groups, h1 = H * (g + 1) / groups, hn = h1 - h0;
+            q_lat.resize(static_cast<size_t>(hn) * L);
+            o.assign(static_cast<size_t>(hn) * L, 0.0f);
+            st.assign(hn, MlaHeadState{neg_inf, 0.0});
+            for (int h = h0; h < h1; h++) mla_absorb(a, t, h, q_lat.data() + static_cast<size_t>(h - h0) * L);
+            MlaAttentionArgs group = a;
+            group.n_heads = hn;  // mla_attend_rows walks heads 0..hn-1 of the pointers it is given
+            mla_attend_rows(group, q_lat.data(), a.q + (static_cast<size_t>(t) * H + h0) * qk, 0, a.pos[t] + 1, st.data(), o.data());
+            for (int h = h0; h < h1; h++) {
+              float* oh = o.data() + static_cast<size_t>(h - h0) * L;
+              const float inv = static_cast<float>(1.0 / st[h - h0].l);
+              for (int k = 0; k < L; k++) oh[k] *= inv;
+              mla_project(a, t, h, oh);
+            }
+          }
+        },
+        1);
+    return;
+  }
   const size_t head_rows = static_cast<size_t>(n) * H;
   mla_q_lat_.resize(head_rows * L);
   mla_part_o_.resize(head_rows * parts * L);
