@@ -292,6 +292,9 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
     const groups = [
       { expert: 2, rows: new Int32Array([0, 3, 4]), weights: new Float32Array([0.5, 1.25, 0.75]) },
       { expert: 0, rows: new Int32Array([3]), weights: new Float32Array([2]) },
+      // one-row groups of the same token share its int16 row in fast mode; another token's does not
+      { expert: 1, rows: new Int32Array([3]), weights: new Float32Array([0.4]) },
+      { expert: 2, rows: new Int32Array([1]), weights: new Float32Array([0.7]) },
       { expert: 1, rows: new Int32Array([1, 0, 2, 4]), weights: new Float32Array([0.3, 0.6, 0.9, 1.2]) },
       { expert: 0, rows: big, weights: Float32Array.from(big, (_, i) => 0.1 + i / 50) },
     ];

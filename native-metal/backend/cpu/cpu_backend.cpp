@@ -108,10 +108,25 @@ Q16Rows CpuBackend::quantize(const float* x, int n, int cols, int slot) {
   return q;
 }
 
-Q16Rows CpuBackend::quantize_groups(const float* x, int cols, const MoeGroup* groups, const int* offset, int n_groups, int slot) {
+Q16Rows CpuBackend::quantize_groups(const float* x, int cols, const MoeGroup* groups, const int* offset, int n_groups, int slot,
+                                    int* share_rows) {
   Q16Rows q = q16_buffer(offset[n_groups], cols, slot);
-  for (int g = 0; g < n_groups; g++)
-    if (!int4_gemm_pays(groups[g].n_rows)) k_.quantize_q16(x + static_cast<size_t>(offset[g]) * cols, groups[g].n_rows, cols, q, offset[g]);
+  // Decode sends its one token to every chosen expert: quantize it once, not once per expert.
+  std::vector<std::pair<int32_t, int>> done;  // (token, row) of one-row groups quantized so far
+  for (int g = 0; g < n_groups; g++) {
+    if (share_rows) share_rows[g] = offset[g];
+    if (int4_gemm_pays(groups[g].n_rows)) continue;
+    if (share_rows && groups[g].n_rows == 1) {
+      const int32_t token = groups[g].rows[0];
+      auto it = std::find_if(done.begin(), done.end(), [&](const auto& d) { return d.first == token; });
+      if (it != done.end()) {
+        share_rows[g] = it->second;
+        continue;
+      }
+      done.emplace_back(token, offset[g]);
+    }
+    k_.quantize_q16(x + static_cast<size_t>(offset[g]) * cols, groups[g].n_rows, cols, q, offset[g]);
+  }
   return q;
 }
 
@@ -334,7 +349,8 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
   // Only the groups too small for the GEMM use int16 activations.
   const bool any_q16 = fast && std::any_of(groups, groups + n_groups, [&](const MoeGroup& g) { return !int4_gemm_pays(g.n_rows); });
   Q16Rows qx, qh;
-  if (any_q16) qx = quantize_groups(moe_x_.data(), dim, groups, offset.data(), n_groups, 0);
+  std::vector<int> qx_row(n_groups);
+  if (any_q16) qx = quantize_groups(moe_x_.data(), dim, groups, offset.data(), n_groups, 0, qx_row.data());
 
   // gate and up: each group's weight rows are cut into units of about equal cost (rows × tokens),
   // so an expert that most of the chunk chose does not end up in one thread's share.
@@ -363,7 +379,7 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
             k_.int4_gemm(xg, G.n_rows, G.expert->gate, h, inter, r0, r1);
             k_.int4_gemm(xg, G.n_rows, G.expert->up, up, inter, r0, r1);
           } else if (fast) {
-            Q16Rows q = qx.row(offset[g]);
+            Q16Rows q = qx.row(qx_row[g]);
             k_.int4_q16_rows(q, G.n_rows, G.expert->gate, h, inter, r0, r1);
             k_.int4_q16_rows(q, G.n_rows, G.expert->up, up, inter, r0, r1);
           } else {

@@ -50,7 +50,11 @@ class CpuBackend : public Backend {
   // Quantizes n rows of x (cols wide) into the scratch int16 buffer `slot` and returns its view.
   Q16Rows quantize(const float* x, int n, int cols, int slot);
   // Quantizes the rows of the MoE groups that will use the int16 kernels (offset = first row of each group).
-  Q16Rows quantize_groups(const float* x, int cols, const MoeGroup* groups, const int* offset, int n_groups, int slot);
+  // share_rows (optional, n_groups entries): when x holds each group's gathered token rows, a
+  // one-row group whose token an earlier one-row group already quantized reuses that row; its
+  // index goes to share_rows[g] (else offset[g]).
+  Q16Rows quantize_groups(const float* x, int cols, const MoeGroup* groups, const int* offset, int n_groups, int slot,
+                          int* share_rows = nullptr);
   // Runs fn(r0, r1) over [0, rows) split across the pool in whole 16-row panels, in chunks sized
   // for token_rows activation rows (few: long streaming runs; many: fine-grained balance).
   void for_panels(int rows, int token_rows, const std::function<void(int, int)>& fn);
