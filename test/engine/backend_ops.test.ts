@@ -353,13 +353,20 @@ describe("thread pool", () => {
   it("runs thousands of back-to-back parallel regions of varying size without losing or repeating work", () => {
     // Regression: a late worker could claim a chunk of the next job, double-count it and hang the
     // caller. Many short regions with changing chunk counts make that interleaving likely.
+    // Each thread takes its own run of chunks and steals from others' when done: 2 to 8 threads on
+    // this machine's cores (more threads than cores makes descheduled owners and steals common).
+    // Every output row is computed by one thread, so any split must give the 1-thread result bit
+    // for bit.
     const r = rng(11);
     const cols = 24;
     for (let i = 0; i < 3000; i++) {
       const rows = 17 + ((i * 37) % 300);
       const x = randF32(r, cols);
       const w = randBf16(r, rows * cols);
-      const y = addon.runBackendOp("cpu", "matmul_bf16", { x, n: 1, w, rows, cols }, { threads: 3 }) as Float32Array;
+      const threads = [2, 3, 4, 8][i % 4]!;
+      const y = addon.runBackendOp("cpu", "matmul_bf16", { x, n: 1, w, rows, cols }, { threads }) as Float32Array;
+      const one = addon.runBackendOp("cpu", "matmul_bf16", { x, n: 1, w, rows, cols }, { threads: 1 }) as Float32Array;
+      if (!y.every((v, j) => v === one[j])) expect.fail(`iteration ${i} (${threads} threads, ${rows} rows) differs from 1 thread`);
       if (i % 500 === 0) {
         const ref = refMatmul(x, 1, rows, cols, (o, k) => fromBf16(w[o * cols + k]!));
         expectClose(y, ref.y, (j) => 2e-6 * ref.mag[j]! + 1e-6, `iteration ${i}`);
