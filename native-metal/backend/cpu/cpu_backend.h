@@ -71,6 +71,8 @@ class CpuBackend : public Backend {
     double l;
   };
   void mla_absorb(const MlaAttentionArgs& a, int t, int h, float* q_lat);
+  // Token t's heads [h0, h1) over its whole context: absorb, attend, normalise, project.
+  void mla_token_heads(const MlaAttentionArgs& a, int t, int h0, int h1);
   void mla_attend_rows(const MlaAttentionArgs& a, const float* q_lat, const float* q, int c0, int c1, MlaHeadState* st, float* o);
   void mla_project(const MlaAttentionArgs& a, int t, int h, const float* o_lat);
 

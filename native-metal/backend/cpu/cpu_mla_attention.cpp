@@ -96,6 +96,25 @@ void CpuBackend::mla_project(const MlaAttentionArgs& a, int t, int h, const floa
   for (int v = 0; v < a.v_dim; v++) out[v] = k_.dot_bf16(w_uv + static_cast<size_t>(v) * L, o_lat, L);
 }
 
+void CpuBackend::mla_token_heads(const MlaAttentionArgs& a, int t, int h0, int h1) {
+  const int L = a.kv_lora, hn = h1 - h0, qk = a.nope_dim + a.rope_dim;
+  thread_local std::vector<float> q_lat, o;
+  thread_local std::vector<MlaHeadState> st;
+  q_lat.resize(static_cast<size_t>(hn) * L);
+  o.assign(static_cast<size_t>(hn) * L, 0.0f);
+  st.assign(hn, MlaHeadState{-std::numeric_limits<float>::infinity(), 0.0});
+  for (int h = h0; h < h1; h++) mla_absorb(a, t, h, q_lat.data() + static_cast<size_t>(h - h0) * L);
+  MlaAttentionArgs heads = a;
+  heads.n_heads = hn;  // mla_attend_rows walks heads 0..hn-1 of the pointers it is given
+  mla_attend_rows(heads, q_lat.data(), a.q + (static_cast<size_t>(t) * a.n_heads + h0) * qk, 0, a.pos[t] + 1, st.data(), o.data());
+  for (int h = h0; h < h1; h++) {
+    float* oh = o.data() + static_cast<size_t>(h - h0) * L;
+    const float inv = static_cast<float>(1.0 / st[h - h0].l);
+    for (int i = 0; i < L; i++) oh[i] *= inv;
+    mla_project(a, t, h, oh);
+  }
+}
+
 void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
   const int H = a.n_heads, L = a.kv_lora, n = a.n_tokens, qk = a.nope_dim + a.rope_dim;
   if (n <= 0) return;
@@ -106,23 +125,7 @@ void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
     pool_.parallel_for(
         n,
         [&](int64_t t0, int64_t t1, int) {
-          thread_local std::vector<float> q_lat, o;
-          thread_local std::vector<MlaHeadState> st;
-          q_lat.resize(static_cast<size_t>(H) * L);
-          o.resize(static_cast<size_t>(H) * L);
-          st.resize(H);
-          for (int64_t t = t0; t < t1; t++) {
-            for (int h = 0; h < H; h++) mla_absorb(a, static_cast<int>(t), h, q_lat.data() + static_cast<size_t>(h) * L);
-            std::fill(o.begin(), o.end(), 0.0f);
-            std::fill(st.begin(), st.end(), MlaHeadState{neg_inf, 0.0});
-            mla_attend_rows(a, q_lat.data(), a.q + static_cast<size_t>(t) * H * qk, 0, a.pos[t] + 1, st.data(), o.data());
-            for (int h = 0; h < H; h++) {
-              float* oh = o.data() + static_cast<size_t>(h) * L;
-              const float inv = static_cast<float>(1.0 / st[h].l);
-              for (int i = 0; i < L; i++) oh[i] *= inv;
-              mla_project(a, static_cast<int>(t), h, oh);
-            }
-          }
+          for (int64_t t = t0; t < t1; t++) mla_token_heads(a, static_cast<int>(t), 0, H);
         },
         1);
     return;
@@ -140,24 +143,9 @@ void CpuBackend::mla_attention(const MlaAttentionArgs& a) {
     pool_.parallel_for(
         static_cast<int64_t>(n) * groups,
         [&](int64_t i0, int64_t i1, int) {
-          thread_local std::vector<float> q_lat, o;
-          thread_local std::vector<MlaHeadState> st;
           for (int64_t i = i0; i < i1; i++) {
             const int t = static_cast<int>(i / groups), g = static_cast<int>(i % groups);
-            const int h0 = H * g / groups, h1 = H * (g + 1) / groups, hn = h1 - h0;
-            q_lat.resize(static_cast<size_t>(hn) * L);
-            o.assign(static_cast<size_t>(hn) * L, 0.0f);
-            st.assign(hn, MlaHeadState{neg_inf, 0.0});
-            for (int h = h0; h < h1; h++) mla_absorb(a, t, h, q_lat.data() + static_cast<size_t>(h - h0) * L);
-            MlaAttentionArgs group = a;
-            group.n_heads = hn;  // mla_attend_rows walks heads 0..hn-1 of the pointers it is given
-            mla_attend_rows(group, q_lat.data(), a.q + (static_cast<size_t>(t) * H + h0) * qk, 0, a.pos[t] + 1, st.data(), o.data());
-            for (int h = h0; h < h1; h++) {
-              float* oh = o.data() + static_cast<size_t>(h - h0) * L;
-              const float inv = static_cast<float>(1.0 / st[h - h0].l);
-              for (int k = 0; k < L; k++) oh[k] *= inv;
-              mla_project(a, t, h, oh);
-            }
+            mla_token_heads(a, t, H * g / groups, H * (g + 1) / groups);
           }
         },
         1);
