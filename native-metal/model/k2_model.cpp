@@ -183,9 +183,11 @@ void K2Model::dense_ffn(const LayerWeights& L, int n) {
 }
 
 void K2Model::route(const LayerWeights& L, int n, float* logits, int32_t* ids, float* weights, const Bf16Product* with, int n_with) {
-  std::vector<Bf16Product> products{{L.router, logits}};
-  products.insert(products.end(), with, with + n_with);
-  b_.matmul_bf16_multi(xn_, n, products.data(), static_cast<int>(products.size()));
+  // Once per MoE layer per token: on the stack (the callers pass the shared expert's gate and up).
+  Bf16Product products[3] = {{L.router, logits}};
+  if (n_with < 0 || n_with > 2) throw std::logic_error("route: at most 2 products ride along with the router");
+  std::copy(with, with + n_with, products + 1);
+  b_.matmul_bf16_multi(xn_, n, products, 1 + n_with);
   RouterArgs r;
   r.n_tokens = n;
   r.n_experts = c_.n_routed_experts;
