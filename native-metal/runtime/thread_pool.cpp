@@ -23,7 +23,7 @@ constexpr int64_t kChunksPerThread = 32;
 constexpr int64_t kMaxChunks = 0xFFFF;
 
 inline uint32_t gen_of(uint64_t c) { return static_cast<uint32_t>(c >> 32); }
-inline uint64_t word(uint32_t gen, int64_t chunks) { return (static_cast<uint64_t>(gen) << 32) | (static_cast<uint64_t>(chunks) << 16); }
+inline uint64_t word(uint32_t gen) { return static_cast<uint64_t>(gen) << 32; }
 // A run word: (generation << 32) | (end << 16) | begin.
 inline int64_t run_end(uint64_t r) { return static_cast<int64_t>((r >> 16) & 0xFFFF); }
 inline int64_t run_begin(uint64_t r) { return static_cast<int64_t>(r & 0xFFFF); }
@@ -44,8 +44,8 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_.store(true);
-    // A new generation with no chunks wakes every worker, which then sees stop_.
-    counter_.store(word(gen_of(counter_.load()) + 1, 0));
+    // A new generation that no run carries wakes every worker, which then sees stop_.
+    counter_.store(word(gen_of(counter_.load()) + 1));
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -138,7 +138,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   {
     // Publishing under the lock orders it against a worker that is about to sleep.
     std::lock_guard<std::mutex> lock(mu_);
-    counter_.store(word(gen, chunks), std::memory_order_release);
+    counter_.store(word(gen), std::memory_order_release);
   }
   if (sleepers_.load() > 0) cv_.notify_all();
   work(gen, 0);

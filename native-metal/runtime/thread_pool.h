@@ -50,8 +50,7 @@ class ThreadPool {
   // back of the longest other run. -1 when none is left.
   int64_t claim(uint32_t gen, int thread_index);
 
-  // (generation << 32) | (chunk count << 16): publishes a job; workers wait for the generation
-  // to change.
+  // generation << 32: publishes a job (its chunks are in runs_); workers wait for it to change.
   std::atomic<uint64_t> counter_{0};
   // Each thread's run of unclaimed chunks, (generation << 32) | (end << 16) | begin, on its own
   // cache line. Every claim is a compare-exchange that checks the generation, so a late worker
