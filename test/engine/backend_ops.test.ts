@@ -281,23 +281,14 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
     expectClose(sum, Array.from(y, (v, i) => v + x[i]!), () => 1e-7, "add");
   });
 
-  it.each(THREADS)("moe_experts accumulates weighted SwiGLU experts into the token rows (%i threads)", (threads) => {
-    const r = rng(9);
-    const n = 37, dim = 64, inter = 96;
+  type MoeGroupCase = { expert: number; rows: Int32Array; weights: Float32Array };
+  // Runs the backend's grouped experts and checks every output against a float64 reference.
+  const checkMoe = (threads: number, seed: number, n: number, dim: number, inter: number, nExperts: number, makeGroups: (r: () => number) => MoeGroupCase[]) => {
+    const r = rng(seed);
     const x = randF32(r, n * dim);
     const out0 = randF32(r, n * dim);
-    const experts = [0, 1, 2].map(() => ({ gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) }));
-    // Small groups take the row kernels; the 35-row group takes the panel GEMM in both modes.
-    const big = Int32Array.from({ length: 35 }, (_, i) => (i * 5 + 1) % n);
-    const groups = [
-      { expert: 2, rows: new Int32Array([0, 3, 4]), weights: new Float32Array([0.5, 1.25, 0.75]) },
-      { expert: 0, rows: new Int32Array([3]), weights: new Float32Array([2]) },
-      // one-row groups of the same token share its int16 row in fast mode; another token's does not
-      { expert: 1, rows: new Int32Array([3]), weights: new Float32Array([0.4]) },
-      { expert: 2, rows: new Int32Array([1]), weights: new Float32Array([0.7]) },
-      { expert: 1, rows: new Int32Array([1, 0, 2, 4]), weights: new Float32Array([0.3, 0.6, 0.9, 1.2]) },
-      { expert: 0, rows: big, weights: Float32Array.from(big, (_, i) => 0.1 + i / 50) },
-    ];
+    const experts = Array.from({ length: nExperts }, () => ({ gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) }));
+    const groups = makeGroups(r);
     const out = addon.runBackendOp(
       "cpu",
       "moe_experts",
@@ -346,6 +337,43 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
       });
     }
     expectClose(out, want, (i) => 1e-5 + (cpuMode === "exact" ? 1e-5 : 1e-3) * mag[i]!, "moe_experts");
+  };
+
+  it.each(THREADS)("moe_experts accumulates weighted SwiGLU experts into the token rows (%i threads)", (threads) => {
+    const n = 37;
+    checkMoe(threads, 9, n, 64, 96, 3, () => {
+      // Small groups take the row kernels; the 35-row group takes the panel GEMM in both modes.
+      const big = Int32Array.from({ length: 35 }, (_, i) => (i * 5 + 1) % n);
+      return [
+        { expert: 2, rows: new Int32Array([0, 3, 4]), weights: new Float32Array([0.5, 1.25, 0.75]) },
+        { expert: 0, rows: new Int32Array([3]), weights: new Float32Array([2]) },
+        // one-row groups of the same token share its int16 row in fast mode; another token's does not
+        { expert: 1, rows: new Int32Array([3]), weights: new Float32Array([0.4]) },
+        { expert: 2, rows: new Int32Array([1]), weights: new Float32Array([0.7]) },
+        { expert: 1, rows: new Int32Array([1, 0, 2, 4]), weights: new Float32Array([0.3, 0.6, 0.9, 1.2]) },
+        { expert: 0, rows: big, weights: Float32Array.from(big, (_, i) => 0.1 + i / 50) },
+      ];
+    });
+  });
+
+  it.each(THREADS)("moe_experts with only row-kernel groups, as decode sends them (%i threads)", (threads) => {
+    // One token in 8 experts, as decode sends it, plus a second token sharing two of them: no
+    // group is big enough for the GEMM.
+    checkMoe(threads, 12, 2, 256, 64, 8, () => [
+      ...Array.from({ length: 8 }, (_, e) => ({ expert: e, rows: new Int32Array(e < 2 ? [0, 1] : [0]), weights: new Float32Array(e < 2 ? [0.1 + e / 8, 0.9] : [0.1 + e / 8]) })),
+    ]);
+  });
+
+  it.each(THREADS)("moe_experts with many small groups whose tokens repeat across groups (%i threads)", (threads) => {
+    // 40 experts x 9 rows, each token in about 7 groups: every output slice sums many groups.
+    const n = 50;
+    checkMoe(threads, 13, n, 192, 32, 40, () =>
+      Array.from({ length: 40 }, (_, g) => ({
+        expert: g,
+        rows: Int32Array.from({ length: 9 }, (_, j) => (g * 7 + j * 11) % n),
+        weights: Float32Array.from({ length: 9 }, (_, j) => 0.2 + ((g + j) % 5) / 4),
+      })),
+    );
   });
 });
 
