@@ -8,6 +8,8 @@ export interface ThroughputResult {
   tokens: number;
   tokPerS: number; // median
   runs: number[]; // tok/s of each measured run
+  /** What `probe` returned before each measured decode run and after the last (reps + 1 values). */
+  probes?: number[];
 }
 
 export interface PpTgResult {
@@ -74,7 +76,18 @@ async function decodeRun(engine: Engine, n: number, depth: number, signal?: Abor
 
 export async function runPpTg(
   engine: Engine,
-  opts: { promptTokens: number; genTokens: number; depth?: number; reps: number; signal?: AbortSignal },
+  opts: {
+    promptTokens: number;
+    genTokens: number;
+    depth?: number;
+    reps: number;
+    signal?: AbortSignal;
+    /**
+     * Measured right before each decode run and after the last (the engine bench: memory
+     * bandwidth), so a run can be compared with the machine as it was during that run.
+     */
+    probe?: () => number;
+  },
 ): Promise<PpTgResult> {
   const depth = opts.depth ?? 0;
   const result: PpTgResult = { pp: null, tg: null };
@@ -88,8 +101,13 @@ export async function runPpTg(
   if (opts.genTokens > 0) {
     await decodeRun(engine, Math.min(opts.genTokens, 16), depth, opts.signal);
     const runs: number[] = [];
-    for (let r = 0; r < opts.reps; r++) runs.push(await decodeRun(engine, opts.genTokens, depth, opts.signal));
-    result.tg = { tokens: opts.genTokens, tokPerS: median(runs), runs };
+    const probes: number[] = [];
+    for (let r = 0; r < opts.reps; r++) {
+      if (opts.probe) probes.push(opts.probe());
+      runs.push(await decodeRun(engine, opts.genTokens, depth, opts.signal));
+    }
+    if (opts.probe) probes.push(opts.probe());
+    result.tg = { tokens: opts.genTokens, tokPerS: median(runs), runs, ...(opts.probe ? { probes } : {}) };
   }
   return result;
 }
