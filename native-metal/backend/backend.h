@@ -151,6 +151,14 @@ class Backend {
   // The backend schedules all groups together (one parallel region on CPU, one encoder on Metal).
   virtual void moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups,
                            float* out) = 0;
+  // moe_experts, plus one BF16 product independent of it (with.y[with_n, rows] = with_x · with.wᵀ;
+  // the model: the shared expert's down projection). A backend may run both in one pass; the
+  // results are those of the two calls.
+  virtual void moe_experts_with(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out,
+                                const float* with_x, int with_n, const Bf16Product& with) {
+    matmul_bf16(with_x, with_n, with.w, with.y);
+    moe_experts(x, dim, inter, groups, n_groups, out);
+  }
 };
 
 }  // namespace k2

@@ -259,7 +259,9 @@ Napi::Value run_op(Napi::Env env, Backend& b, const std::string& op, const Napi:
     o.Set("cachePe", out_f32(env, pe, static_cast<size_t>(capacity) * rope));
     return o;
   }
-  if (op == "moe_experts") {
+  if (op == "moe_experts" || op == "moe_experts_with") {
+    // moe_experts_with also takes args.with = { x: Float32Array, n, w: Uint16Array, rows, cols } and
+    // returns { out, y } (y: the product, [with.n, rows]).
     const int n = geti(a, "n"), dim = geti(a, "dim"), inter = geti(a, "inter");
     float* x = F32("x", static_cast<size_t>(n) * dim);
     float* out = F32("out", static_cast<size_t>(n) * dim);
@@ -287,9 +289,24 @@ Napi::Value run_op(Napi::Env env, Backend& b, const std::string& op, const Napi:
       groups[i].rows = r;
       groups[i].weights = copy_in<float, napi_float32_array>(s, g, "weights", groups[i].n_rows);
     }
-    b.moe_experts(x, dim, inter, groups.data(), static_cast<int>(groups.size()), out);
+    if (op == "moe_experts") {
+      b.moe_experts(x, dim, inter, groups.data(), static_cast<int>(groups.size()), out);
+      b.sync();
+      return out_f32(env, out, static_cast<size_t>(n) * dim);
+    }
+    Napi::Value wv = get(a, "with");
+    if (!wv.IsObject()) throw Napi::TypeError::New(env, "runBackendOp: moe_experts_with needs args.with");
+    Napi::Object wo = wv.As<Napi::Object>();
+    const int wn = geti(wo, "n"), rows = geti(wo, "rows"), cols = geti(wo, "cols");
+    float* wx = copy_in<float, napi_float32_array>(s, wo, "x", static_cast<size_t>(wn) * cols);
+    Bf16Product with{Bf16Matrix{copy_in<uint16_t, napi_uint16_array>(s, wo, "w", static_cast<size_t>(rows) * cols), rows, cols},
+                     s.alloc<float>(static_cast<size_t>(wn) * rows)};
+    b.moe_experts_with(x, dim, inter, groups.data(), static_cast<int>(groups.size()), out, wx, wn, with);
     b.sync();
-    return out_f32(env, out, static_cast<size_t>(n) * dim);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("out", out_f32(env, out, static_cast<size_t>(n) * dim));
+    o.Set("y", out_f32(env, with.y, static_cast<size_t>(wn) * rows));
+    return o;
   }
   throw Napi::Error::New(env, "runBackendOp: unknown op \"" + op + "\"");
 }

@@ -242,6 +242,10 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
     }
   std::vector<const ExpertWeights*> ew(used.size());
   std::vector<MoeGroup> groups(used.size());
+  // The shared expert's down projection does not depend on the routed experts: the backend runs it
+  // with the last batch's (CPU: in the gate/up pass, one parallel region fewer per layer).
+  bool shared_done = S == 0;
+  if (S > 0) b_.swiglu(shared_g_, shared_u_, n, S, shared_g_);
   // A budgeted expert cache may hold fewer experts than the chunk chose: run them in batches,
   // half the cache each, so the next batch is read while this one computes. Each batch
   // accumulates into h_ in expert order, so the sum is the same as in one batch.
@@ -268,7 +272,13 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
       const MoeGroup* bf16_first =
           std::stable_partition(batch_groups, batch_groups + m, [](const MoeGroup& g) { return !g.expert->bf16; });
       const int n_int4 = static_cast<int>(bf16_first - batch_groups);
-      if (n_int4 > 0) b_.moe_experts(xn_, D, c_.moe_intermediate_size, batch_groups, n_int4, h_);
+      // Not with BF16 experts in the batch: bf16_expert() uses tmp_ as scratch.
+      if (n_int4 == m && !shared_done && g0 + m == used.size()) {
+        b_.moe_experts_with(xn_, D, c_.moe_intermediate_size, batch_groups, n_int4, h_, shared_g_, n, {L.shared_down, tmp_});
+        shared_done = true;
+      } else if (n_int4 > 0) {
+        b_.moe_experts(xn_, D, c_.moe_intermediate_size, batch_groups, n_int4, h_);
+      }
       for (int g = n_int4; g < m; g++) bf16_expert(batch_groups[g], n);
       if (g0 + m < used.size()) b_.sync();  // the next batch reuses the cache's slots
     } catch (...) {
@@ -282,8 +292,7 @@ void K2Model::moe_ffn(int layer, const LayerWeights& L, int n, std::vector<std::
       pending_release_ = layer;  // the last batch: released after the next sync
   }
   if (S > 0) {
-    b_.swiglu(shared_g_, shared_u_, n, S, shared_g_);
-    b_.matmul_bf16(shared_g_, n, L.shared_down, tmp_);
+    if (!shared_done) b_.matmul_bf16(shared_g_, n, L.shared_down, tmp_);
     b_.add(h_, tmp_, static_cast<size_t>(n) * D);
   }
 }

@@ -364,6 +364,49 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
     ]);
   });
 
+  it.each(THREADS)("moe_experts_with gives exactly moe_experts and the BF16 product computed apart (%i threads)", (threads) => {
+    // The shared expert's down projection rides along in the gate/up pass: decode (one token, 8
+    // experts, 1792 product rows cut into several units) and a prefill-sized chunk (GEMM groups and
+    // a 40-token product).
+    const r = rng(14);
+    for (const [n, withN, nExperts, rowsPer] of [
+      [1, 1, 8, 1],
+      [40, 40, 3, 30],
+    ] as const) {
+      const dim = 96, inter = 64, rows = 1792, cols = inter;
+      const experts = Array.from({ length: nExperts }, () => {
+        const e = { gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) };
+        return {
+          gatePacked: e.gate.packed,
+          gateScales: e.gate.scales,
+          upPacked: e.up.packed,
+          upScales: e.up.scales,
+          downPacked: e.down.packed,
+          downScales: e.down.scales,
+        };
+      });
+      const groups = Array.from({ length: nExperts }, (_, g) => ({
+        expert: g,
+        rows: Int32Array.from({ length: rowsPer }, (_, j) => (g * 3 + j) % n),
+        weights: Float32Array.from({ length: rowsPer }, (_, j) => 0.25 + (g + j) / 10),
+      }));
+      const x = randF32(r, n * dim), out = randF32(r, n * dim);
+      const withArgs = { x: randF32(r, withN * cols), n: withN, w: randBf16(r, rows * cols), rows, cols };
+      const opts = { threads, cpuMode, isa };
+      const both = addon.runBackendOp("cpu", "moe_experts_with", { n, dim, inter, x, out, experts, groups, with: withArgs }, opts) as {
+        out: Float32Array;
+        y: Float32Array;
+      };
+      const alone = addon.runBackendOp("cpu", "moe_experts", { n, dim, inter, x, out, experts, groups }, opts) as Float32Array;
+      const y = addon.runBackendOp("cpu", "matmul_bf16", { x: withArgs.x, n: withN, w: withArgs.w, rows, cols }, opts) as Float32Array;
+      expect(both.y.length).toBe(withN * rows);
+      if (!both.out.every((v, i) => v === alone[i])) expect.fail(`n=${n}: experts' output differs from moe_experts alone`);
+      if (!both.y.every((v, i) => v === y[i])) expect.fail(`n=${n}: the product differs from matmul_bf16 alone`);
+      // and the inputs were used: the product is not zero
+      expect(both.y.some((v) => v !== 0)).toBe(true);
+    }
+  });
+
   it.each(THREADS)("moe_experts with many small groups whose tokens repeat across groups (%i threads)", (threads) => {
     // 40 experts x 9 rows, each token in about 7 groups: every output slice sums many groups.
     const n = 50;

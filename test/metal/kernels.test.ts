@@ -201,6 +201,25 @@ describe("metal kernels on the harness vs the cpu backend", () => {
     expectNear(metal, cpu, dim, 2e-5, 1e-6, "moe_experts");
   });
 
+  it("moe_experts_with (the base backend's two calls) matches the CPU backend's one pass", () => {
+    const r = rng(111);
+    const n = 3, dim = 64, inter = 32, rows = 80;
+    const experts = [0, 1].map(() => {
+      const e = { gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) };
+      return { gatePacked: e.gate.packed, gateScales: e.gate.scales, upPacked: e.up.packed, upScales: e.up.scales, downPacked: e.down.packed, downScales: e.down.scales };
+    });
+    const groups = [
+      { expert: 1, rows: new Int32Array([0, 2]), weights: new Float32Array([0.5, 1.5]) },
+      { expert: 0, rows: new Int32Array([1]), weights: new Float32Array([0.75]) },
+    ];
+    const withArgs = { x: randF32(r, n * inter), n, w: randBf16(r, rows * inter), rows, cols: inter };
+    const { metal, cpu } = both<{ out: Float32Array; y: Float32Array }>("moe_experts_with", {
+      n, dim, inter, x: randF32(r, n * dim), out: randF32(r, n * dim), experts, groups, with: withArgs,
+    });
+    expectNear(metal.out, cpu.out, dim, 2e-5, 1e-6, "moe_experts_with out");
+    expectNear(metal.y, cpu.y, rows, 2e-5, 1e-6, "moe_experts_with y");
+  });
+
   // Not reachable through the backend interface (sampling runs on the host today): run directly.
   it("argmax_f32 picks the largest logit, ties to the lower index", () => {
     const r = rng(110);

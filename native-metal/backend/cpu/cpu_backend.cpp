@@ -328,13 +328,25 @@ void CpuBackend::kv_append(const float* kv, int n, int row_stride, int kv_lora, 
 }
 
 void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) {
-  if (n_groups <= 0) return;
+  moe(x, dim, inter, groups, n_groups, out, nullptr, 0, nullptr);
+}
+
+void CpuBackend::moe_experts_with(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out,
+                                  const float* with_x, int with_n, const Bf16Product& with) {
+  moe(x, dim, inter, groups, n_groups, out, with_x, with_n, &with);
+}
+
+void CpuBackend::moe(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out, const float* with_x,
+                     int with_n, const Bf16Product* with) {
   if (dim % 32 != 0 || inter % 32 != 0)
     throw std::invalid_argument("moe_experts: dim and inter must be multiples of 32 (INT4 groups)");
-  std::vector<int> offset(n_groups + 1, 0);
+  std::vector<int> offset(std::max(n_groups, 0) + 1, 0);
   for (int g = 0; g < n_groups; g++) offset[g + 1] = offset[g] + groups[g].n_rows;
-  const int total = offset[n_groups];
-  if (total == 0) return;
+  const int total = n_groups > 0 ? offset[n_groups] : 0;
+  if (total == 0) {
+    if (with) matmul_bf16(with_x, with_n, with->w, with->y);
+    return;
+  }
   const bool fast = mode_ == CpuMode::fast;
   // Gather each group's token rows so the kernels see contiguous activations.
   if (moe_x_.size() < static_cast<size_t>(total) * dim) moe_x_.resize(static_cast<size_t>(total) * dim);
@@ -366,11 +378,29 @@ void CpuBackend::moe_experts(const float* x, int dim, int inter, const MoeGroup*
     rows = (rows + 15) / 16 * 16;  // whole GEMM panels
     for (int r = 0; r < inter; r += static_cast<int>(rows)) units.push_back({g, r, static_cast<int>(std::min<int64_t>(inter, r + rows))});
   }
+  // The extra BF16 product (the shared expert's down projection) rides along as units of its own
+  // (g = -1), each about as long as a routed unit: in bytes while the work is a weight stream (a
+  // BF16 weight is 2 bytes per multiply-add, an INT4 one with its scales 9/16), in multiply-adds
+  // when it is compute.
+  if (with && with->w.rows > 0) {
+    const Bf16Matrix& w = with->w;
+    const double routed_macs = static_cast<double>(target) * 2.0 * dim;  // gate + up rows of one unit
+    const bool stream = with_n <= kStreamTokens && max_rows <= kStreamTokens;
+    const double per_row = static_cast<double>(w.cols) * (stream ? 2.0 / (9.0 / 16.0) : std::max(1, with_n));
+    int64_t rows = std::max<int64_t>(16, static_cast<int64_t>(routed_macs / per_row));
+    rows = (rows + 15) / 16 * 16;
+    for (int r = 0; r < w.rows; r += static_cast<int>(rows)) units.push_back({-1, r, static_cast<int>(std::min<int64_t>(w.rows, r + rows))});
+  }
+  const Bf16RowsFn with_fn = with_n >= kGemmMinBf16 ? k_.bf16_gemm : k_.bf16_rows;
   pool_.parallel_for(
       static_cast<int64_t>(units.size()),
       [&](int64_t u0, int64_t u1, int) {
         for (int64_t u = u0; u < u1; u++) {
           const int g = units[u].g, r0 = units[u].r0, r1 = units[u].r1;
+          if (g < 0) {
+            with_fn(with_x, with_n, with->w, with->y, with->w.rows, r0, r1);
+            continue;
+          }
           const MoeGroup& G = groups[g];
           float* h = &moe_h_[static_cast<size_t>(offset[g]) * inter];
           float* up = &moe_u_[static_cast<size_t>(offset[g]) * inter];

@@ -43,8 +43,13 @@ class CpuBackend : public Backend {
   void kv_append(const float* kv, int n, int row_stride, int kv_lora, int rope_dim, float* cache_c, float* cache_pe,
                  int start) override;
   void moe_experts(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out) override;
+  void moe_experts_with(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out, const float* with_x,
+                        int with_n, const Bf16Product& with) override;
 
  private:
+  // moe_experts with an optional independent BF16 product run in the gate/up pass.
+  void moe(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out, const float* with_x, int with_n,
+           const Bf16Product* with);
   // The scratch int16 buffer `slot` sized for rows × cols under this backend's kernel set.
   Q16Rows q16_buffer(int rows, int cols, int slot);
   // Quantizes n rows of x (cols wide) into the scratch int16 buffer `slot` and returns its view.
