@@ -3,7 +3,7 @@
 // The Metal work reuses runBackendOp with backend "metal-emu" to compare against these.
 import { describe, expect, it } from "vitest";
 import { loadAddon } from "../../src/engine/native_addon.js";
-import { expectClose, fromBf16, int4At, randBf16, randF32, randInt4, rng, toBf16 } from "../helpers/backend_tensors.js";
+import { expectClose, expertOpArgs, fromBf16, int4At, randBf16, randF32, randInt4, rng, toBf16 } from "../helpers/backend_tensors.js";
 
 const addon = loadAddon();
 
@@ -298,14 +298,7 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
         dim,
         inter,
         out: out0,
-        experts: experts.map((e) => ({
-          gatePacked: e.gate.packed,
-          gateScales: e.gate.scales,
-          upPacked: e.up.packed,
-          upScales: e.up.scales,
-          downPacked: e.down.packed,
-          downScales: e.down.scales,
-        })),
+        experts: experts.map(expertOpArgs),
         groups,
       },
       { threads, cpuMode, isa },
@@ -374,17 +367,9 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
       [40, 40, 3, 30],
     ] as const) {
       const dim = 96, inter = 64, rows = 1792, cols = inter;
-      const experts = Array.from({ length: nExperts }, () => {
-        const e = { gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) };
-        return {
-          gatePacked: e.gate.packed,
-          gateScales: e.gate.scales,
-          upPacked: e.up.packed,
-          upScales: e.up.scales,
-          downPacked: e.down.packed,
-          downScales: e.down.scales,
-        };
-      });
+      const experts = Array.from({ length: nExperts }, () =>
+        expertOpArgs({ gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) }),
+      );
       const groups = Array.from({ length: nExperts }, (_, g) => ({
         expert: g,
         rows: Int32Array.from({ length: rowsPer }, (_, j) => (g * 3 + j) % n),

@@ -42,6 +42,17 @@ export function randInt4(r: () => number, rows: number, cols: number): Int4 {
   for (let i = 0; i < scales.length; i++) scales[i] = toBf16(0.01 + r() * 0.05);
   return { packed, scales, rows, cols };
 }
+/** One expert as runBackendOp("moe_experts") takes it. */
+export function expertOpArgs(e: { gate: Int4; up: Int4; down: Int4 }) {
+  return {
+    gatePacked: e.gate.packed,
+    gateScales: e.gate.scales,
+    upPacked: e.up.packed,
+    upScales: e.up.scales,
+    downPacked: e.down.packed,
+    downScales: e.down.scales,
+  };
+}
 export function int4At(w: Int4, o: number, i: number): number {
   const word = w.packed[(o * w.cols) / 8 + Math.floor(i / 8)]!;
   const q = (word >>> (4 * (i % 8))) & 0xf;

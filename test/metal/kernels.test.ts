@@ -5,7 +5,7 @@
 // races). Tolerances, per kernel, are stated next to each test relative to the output scale.
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAddon } from "../../src/engine/native_addon.js";
-import { expectClose, randBf16, randF32, randInt4, rng } from "../helpers/backend_tensors.js";
+import { expectClose, expertOpArgs, randBf16, randF32, randInt4, rng } from "../helpers/backend_tensors.js";
 
 const addon = loadAddon();
 afterAll(() => addon.setMetalEmuSchedule("forward"));
@@ -187,10 +187,7 @@ describe("metal kernels on the harness vs the cpu backend", () => {
   it("moe kernels (matvec and gathered tiled paths) accumulate weighted experts into token rows", () => {
     const r = rng(109);
     const n = 45, dim = 96, inter = 160;
-    const experts = [0, 1, 2].map(() => {
-      const g = randInt4(r, inter, dim), u = randInt4(r, inter, dim), d = randInt4(r, dim, inter);
-      return { gatePacked: g.packed, gateScales: g.scales, upPacked: u.packed, upScales: u.scales, downPacked: d.packed, downScales: d.scales };
-    });
+    const experts = [0, 1, 2].map(() => expertOpArgs({ gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) }));
     const groups = [
       { expert: 2, rows: new Int32Array([0, 3, 4]), weights: new Float32Array([0.5, 1.25, 0.75]) },
       { expert: 0, rows: new Int32Array([3]), weights: new Float32Array([2]) },
@@ -204,10 +201,7 @@ describe("metal kernels on the harness vs the cpu backend", () => {
   it("moe_experts_with (the base backend's two calls) matches the CPU backend's one pass", () => {
     const r = rng(111);
     const n = 3, dim = 64, inter = 32, rows = 80;
-    const experts = [0, 1].map(() => {
-      const e = { gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) };
-      return { gatePacked: e.gate.packed, gateScales: e.gate.scales, upPacked: e.up.packed, upScales: e.up.scales, downPacked: e.down.packed, downScales: e.down.scales };
-    });
+    const experts = [0, 1].map(() => expertOpArgs({ gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) }));
     const groups = [
       { expert: 1, rows: new Int32Array([0, 2]), weights: new Float32Array([0.5, 1.5]) },
       { expert: 0, rows: new Int32Array([1]), weights: new Float32Array([0.75]) },
