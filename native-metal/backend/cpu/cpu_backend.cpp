@@ -112,7 +112,8 @@ Q16Rows CpuBackend::quantize_groups(const float* x, int cols, const MoeGroup* gr
                                     int* share_rows) {
   Q16Rows q = q16_buffer(offset[n_groups], cols, slot);
   // Decode sends its one token to every chosen expert: quantize it once, not once per expert.
-  std::vector<std::pair<int32_t, int>> done;  // (token, row) of one-row groups quantized so far
+  std::vector<std::pair<int32_t, int>>& done = q16_done_;  // (token, row) of one-row groups quantized so far
+  done.clear();
   for (int g = 0; g < n_groups; g++) {
     if (share_rows) share_rows[g] = offset[g];
     if (int4_gemm_pays(groups[g].n_rows)) continue;
@@ -147,7 +148,8 @@ void CpuBackend::matmul_bf16_multi(const float* x, int n, const Bf16Product* pro
   if (count <= 0) return;
   // The matrices' panels laid end to end; a chunk may span the end of one matrix and the start of
   // the next, so the split is as even as for one matrix of all their rows.
-  std::vector<int64_t> first(count + 1, 0);
+  std::vector<int64_t>& first = multi_first_;
+  first.assign(count + 1, 0);
   for (int i = 0; i < count; i++) {
     if (products[i].w.cols != products[0].w.cols)
       throw std::invalid_argument("matmul_bf16_multi: matrix " + std::to_string(i) + " has " + std::to_string(products[i].w.cols) +
@@ -346,7 +348,8 @@ void CpuBackend::moe(const float* x, int dim, int inter, const MoeGroup* groups,
                      int with_n, const Bf16Product* with) {
   if (dim % 32 != 0 || inter % 32 != 0)
     throw std::invalid_argument("moe_experts: dim and inter must be multiples of 32 (INT4 groups)");
-  std::vector<int> offset(std::max(n_groups, 0) + 1, 0);
+  std::vector<int>& offset = moe_offset_;
+  offset.assign(std::max(n_groups, 0) + 1, 0);
   for (int g = 0; g < n_groups; g++) offset[g + 1] = offset[g] + groups[g].n_rows;
   const int total = n_groups > 0 ? offset[n_groups] : 0;
   if (total == 0) {
@@ -367,7 +370,8 @@ void CpuBackend::moe(const float* x, int dim, int inter, const MoeGroup* groups,
   // Only the groups too small for the GEMM use int16 activations.
   const bool any_q16 = fast && std::any_of(groups, groups + n_groups, [&](const MoeGroup& g) { return !int4_gemm_pays(g.n_rows); });
   Q16Rows qx, qh;
-  std::vector<int> qx_row(n_groups);
+  std::vector<int>& qx_row = moe_qx_row_;
+  qx_row.assign(n_groups, 0);
   if (any_q16) qx = quantize_groups(moe_x_.data(), dim, groups, offset.data(), n_groups, 0, qx_row.data());
 
   // gate and up: each group's weight rows are cut into units of about equal cost (rows × tokens),

@@ -90,6 +90,10 @@ class CpuBackend : public Backend {
   };
   Q16Buffer q16_[2];
   std::vector<float> moe_x_, moe_h_, moe_u_;
+  // Per-call bookkeeping kept between calls: decode runs these ops every layer of every token.
+  std::vector<int> moe_offset_, moe_qx_row_;
+  std::vector<std::pair<int32_t, int>> q16_done_;
+  std::vector<int64_t> multi_first_;
   // Decode attention scratch: absorbed queries [n, H, L]; per (token, part) partial Σp·c
   // [n, parts, H, L] and softmax states [n, parts, H].
   std::vector<float> mla_q_lat_, mla_part_o_;
