@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { openEngine } from "../src/engine/open_engine.js";
-import { median } from "../src/cli/engine/pp_tg_benchmark.js";
+import { decodeRun, median } from "../src/cli/engine/pp_tg_benchmark.js";
 import { ensureBenchCheckpoint } from "./engine_bench.js";
 
 interface AbOptions {
@@ -52,32 +52,15 @@ export async function run(argv: string[]): Promise<{ ratios: number[]; a: number
   const o = parseArgs(argv);
   const dir = o.model ?? (await ensureBenchCheckpoint());
   const engine = await openEngine(dir, { threads: 2, cpuMode: o.mode, contextSize: 1024 });
-  const vocab = engine.info.vocabSize;
   try {
-    const decode = async (prompt: number[]): Promise<number> => {
-      const s = engine.createSession();
-      try {
-        let first = -1, last = -1, count = 0;
-        for await (const ev of s.generate(prompt, { maxTokens: o.gen + 1, temperature: 0, stopIds: [] })) {
-          if (ev.type !== "token") continue;
-          if (count === 0) first = ev.elapsedMs;
-          last = ev.elapsedMs;
-          count++;
-        }
-        if (count !== o.gen + 1) throw new Error(`ab_decode: decode produced ${count} tokens, expected ${o.gen + 1}`);
-        return (o.gen / (last - first)) * 1000;
-      } finally {
-        s.dispose();
-      }
-    };
     // A 300-token prefill touches every expert of a benchmark-sized model, so no run pays page-ins.
-    await decode(Array.from({ length: 300 }, (_, i) => (i * 7919) % vocab));
+    await decodeRun(engine, 4, 299);
     const a: number[] = [], b: number[] = [], ratios: number[] = [];
     for (let i = 0; i < o.pairs; i++) {
       const got: Record<string, number> = {};
       for (const side of i % 2 ? ["1", "0"] : ["0", "1"]) {
         process.env.K2_AB = side;
-        got[side] = await decode([(1 + i) % vocab]);
+        got[side] = await decodeRun(engine, o.gen, 0);
       }
       a.push(got["0"]!);
       b.push(got["1"]!);

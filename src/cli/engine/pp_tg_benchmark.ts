@@ -54,7 +54,7 @@ async function prefillRun(engine: Engine, prompt: number[], signal?: AbortSignal
  * Times n decode steps: from the first generated token (which the prefill of the depth + 1 prompt
  * tokens yields) to the (n+1)-th, so the prefill is not counted.
  */
-async function decodeRun(engine: Engine, n: number, depth: number, signal?: AbortSignal): Promise<number> {
+export async function decodeRun(engine: Engine, n: number, depth: number, signal?: AbortSignal): Promise<number> {
   const session = engine.createSession();
   try {
     let first = -1, last = -1, count = 0;
