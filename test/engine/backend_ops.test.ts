@@ -357,6 +357,33 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
     ]);
   });
 
+  it("moe_experts gives decode the same bits whatever the thread count and schedule", () => {
+    // Decode's down pass hands out pieces of each expert to whichever thread is free; the sums
+    // into the token row must still happen in one fixed order.
+    const r = rng(16);
+    const dim = 320, inter = 64, n = 1;
+    const experts = Array.from({ length: 8 }, () => expertOpArgs({ gate: randInt4(r, inter, dim), up: randInt4(r, inter, dim), down: randInt4(r, dim, inter) }));
+    const groups = experts.map((_, g) => ({ expert: g, rows: new Int32Array([0]), weights: new Float32Array([0.05 + g / 9]) }));
+    const x = randF32(r, n * dim), out = randF32(r, n * dim);
+    const run = (threads: number) => addon.runBackendOp("cpu", "moe_experts", { n, dim, inter, x, out, experts, groups }, { threads, cpuMode, isa }) as Float32Array;
+    const one = run(1);
+    for (const threads of [2, 3, 4, 8, 2, 3])
+      if (!run(threads).every((v, i) => v === one[i])) expect.fail(`${threads} threads: output differs from 1 thread`);
+  });
+
+  it.each(THREADS)("moe_experts with decode-sized groups over more tokens than per-thread sums hold (%i threads)", (threads) => {
+    // Groups of at most 2 rows (decode's down pass splits by expert and sums per thread) but 7
+    // token rows, which takes the split by output slices instead; both must agree with the reference.
+    const n = 7;
+    checkMoe(threads, 15, n, 224, 64, 10, () =>
+      Array.from({ length: 10 }, (_, g) => ({
+        expert: g,
+        rows: Int32Array.from({ length: 1 + (g % 2) }, (_, j) => (g + 3 * j) % n),
+        weights: Float32Array.from({ length: 1 + (g % 2) }, (_, j) => 0.3 + (g + j) / 7),
+      })),
+    );
+  });
+
   it.each(THREADS)("moe_experts_with gives exactly moe_experts and the BF16 product computed apart (%i threads)", (threads) => {
     // The shared expert's down projection rides along in the gate/up pass: decode (one token, 8
     // experts, 1792 product rows cut into several units) and a prefill-sized chunk (GEMM groups and

@@ -47,6 +47,9 @@ class CpuBackend : public Backend {
                         int with_n, const Bf16Product& with) override;
 
  private:
+  // moe's down pass for decode-sized groups; false when it does not apply (see the .cpp).
+  bool moe_down_by_expert(int dim, int inter, const MoeGroup* groups, int n_groups, int total, float* out, bool fast,
+                          const Q16Rows& qh);
   // moe_experts with an optional independent BF16 product run in the gate/up pass.
   void moe(const float* x, int dim, int inter, const MoeGroup* groups, int n_groups, float* out, const float* with_x, int with_n,
            const Bf16Product* with);
@@ -90,6 +93,8 @@ class CpuBackend : public Backend {
   };
   Q16Buffer q16_[2];
   std::vector<float> moe_x_, moe_h_, moe_u_;
+  // moe_down_by_expert's down products, one row per group row (as moe_h_).
+  std::vector<float> down_y_;
   // Per-call bookkeeping kept between calls: decode runs these ops every layer of every token.
   std::vector<int> moe_offset_, moe_qx_row_;
   std::vector<std::pair<int32_t, int>> q16_done_;
