@@ -178,9 +178,22 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
     ["3 queries over up to 600 positions (split context)", [100, 400, 599], 600],
     ["7 queries (a token per item)", [5, 60, 61, 130, 200, 298, 299], 300],
   ];
+  type MlaDims = { nHeads: number; nopeDim: number; ropeDim: number; vDim: number; kvLora: number };
+  const SMALL_MLA: MlaDims = { nHeads: 3, nopeDim: 8, ropeDim: 6, vDim: 5, kvLora: 20 };
+  // Wider than one 64-column register tile with a ragged end, heads not a multiple of 4: the
+  // AVX-512 kernel's tails.
+  const WIDE_MLA: MlaDims = { nHeads: 9, nopeDim: 16, ropeDim: 40, vDim: 8, kvLora: 144 };
   it.each(THREADS.flatMap((t) => MLA_CASES.map((c) => [t, ...c] as const)))("mla_attention (absorbed) matches naive per-head attention (%i threads, %s)", (threads, _name, positions, nCtx) => {
+    checkMla(threads, positions, nCtx, SMALL_MLA);
+  });
+  it.each(THREADS)("mla_attention with wide latents and 9 heads matches naive attention (%i threads)", (threads) => {
+    checkMla(threads, [299], 300, WIDE_MLA);
+    checkMla(threads, [3, 17, 40, 41, 100, 150], 151, WIDE_MLA);
+  });
+  function checkMla(threads: number, positions: number[], nCtx: number, dims: MlaDims) {
     const r = rng(6);
-    const nTokens = positions.length, nHeads = 3, nopeDim = 8, ropeDim = 6, vDim = 5, kvLora = 20;
+    const { nHeads, nopeDim, ropeDim, vDim, kvLora } = dims;
+    const nTokens = positions.length;
     const qk = nopeDim + ropeDim;
     const q = randF32(r, nTokens * nHeads * qk);
     const kvB = randBf16(r, nHeads * (nopeDim + vDim) * kvLora, 0.5);
@@ -222,7 +235,7 @@ describe.each(CASES)("cpu backend ops (%s mode, %s kernels)", (cpuMode, isa) => 
         }
       }
     expectClose(out, want, (i) => 1e-5 + 1e-5 * Math.abs(want[i]!), "mla_attention");
-  });
+  }
 
   it.each([
     [1, 1],

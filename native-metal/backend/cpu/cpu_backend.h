@@ -73,11 +73,7 @@ class CpuBackend : public Backend {
   // MLA attention's steps (cpu_mla_attention.cpp): W_uk absorbed into head h of token t's query;
   // cache rows [c0, c1) for all heads of one query (online softmax state st, Σp·c in o); the W_uv
   // projection of head h's normalised latent output.
-  // Running softmax of one head over the rows seen so far: m = max score, l = Σ exp(s - m).
-  struct MlaHeadState {
-    float m;
-    double l;
-  };
+  using MlaHeadState = SoftmaxState;
   void mla_absorb(const MlaAttentionArgs& a, int t, int h, float* q_lat);
   // Token t's heads [h0, h1) over its whole context: absorb, attend, normalise, project.
   void mla_token_heads(const MlaAttentionArgs& a, int t, int h0, int h1);

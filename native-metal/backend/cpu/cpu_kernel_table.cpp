@@ -66,6 +66,7 @@ CpuKernels avx512_table() {
   t.isa = "avx512";
   t.int4_rows = int4_rows_avx512;
   t.int4_q16_rows = int4_q16_rows_vnni_avx512;
+  t.mla_rows = mla_rows_avx512;
   t.quantize_q16 = quantize_q16_vnni_avx512;
   t.q16_elem_align = 128;  // whole 4-group blocks (int4_vnni_avx512.cpp)
   t.q16_group_align = 16;  // scales are read 16 groups at a time

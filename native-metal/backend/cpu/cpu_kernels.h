@@ -65,6 +65,30 @@ using DotRowsFn = void (*)(const float* q, const float* rows, int n_rows, int le
 using AxpyRowsFn = void (*)(const float* coef, const float* rows, int n_rows, int len, float* y);
 using AxpyBf16Fn = void (*)(float a, const uint16_t* w, float* y, int n);
 
+// Online-softmax state of one attention head over the cache rows seen so far (FlashAttention
+// style): m = the largest score, l = Σ exp(s − m).
+struct SoftmaxState {
+  float m;
+  double l;
+};
+
+// Absorbed MLA attention of n_heads queries over a stretch of the latent cache: scores
+// q_lat[h]·c + q_pe[h]·pe of each row, online softmax into st[h], o[h] += exp(s − m)·c.
+struct MlaRowsArgs {
+  const float* q_lat = nullptr;     // [n_heads, kv_lora] queries with W_uk absorbed
+  const float* q_pe = nullptr;      // head h's rope part at q_pe + h * q_pe_stride
+  int q_pe_stride = 0;
+  const float* cache_c = nullptr;   // [ctx, kv_lora]
+  const float* cache_pe = nullptr;  // [ctx, rope_dim]
+  int n_heads = 0, kv_lora = 0, rope_dim = 0;
+  float scale = 1.0f;
+  SoftmaxState* st = nullptr;  // [n_heads]
+  float* o = nullptr;          // [n_heads, kv_lora]
+};
+// Most heads an MlaRowsFn takes (DeepSeek-V3 has 128, K2 64); more go to the generic path.
+constexpr int kMaxMlaHeads = 128;
+using MlaRowsFn = void (*)(const MlaRowsArgs& a, int c0, int c1);
+
 struct CpuKernels {
   const char* isa = "scalar";
   // Q16Rows padding of quantize_q16 / int4_q16_rows: row_elems and row_groups are cols and
@@ -84,6 +108,8 @@ struct CpuKernels {
   AxpyBf16Fn axpy_bf16 = nullptr;
   DotRowsFn dot_rows = nullptr;
   AxpyRowsFn axpy_rows = nullptr;
+  // Cache rows [c0, c1) for all heads at once; null: the backend composes dot_rows / axpy_rows.
+  MlaRowsFn mla_rows = nullptr;
 };
 
 // The best kernels this CPU supports; K2_CPU_ISA=scalar|avx2|avx512 caps the choice.
@@ -130,12 +156,13 @@ void axpy_rows_avx2(const float* coef, const float* rows, int n_rows, int len, f
 #endif
 
 #if defined(__x86_64__)
-// AVX-512 (F, BW, VL, DQ, VNNI): fast-mode INT4 through vpdpbusd, exact INT4 decode matvec. BF16
-// stays on AVX2: an AVX-512 even/odd-split matvec measured no faster (the BF16 matvec is bound by
-// memory, not instructions).
+// AVX-512 (F, BW, VL, DQ, VNNI): fast-mode INT4 through vpdpbusd, exact INT4 decode matvec, MLA
+// attention over cache rows. BF16 stays on AVX2: an AVX-512 even/odd-split matvec measured no
+// faster (the BF16 matvec is bound by memory, not instructions).
 void quantize_q16_vnni_avx512(const float* x, int n, int cols, Q16Rows& out, int row0);
 void int4_q16_rows_vnni_avx512(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
 void int4_rows_avx512(const float* x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
+void mla_rows_avx512(const MlaRowsArgs& a, int c0, int c1);
 #endif
 
 #if defined(__aarch64__)

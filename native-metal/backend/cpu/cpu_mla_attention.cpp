@@ -14,6 +14,8 @@
 //   ("flash-decoding"); the absorption of W_uk into the queries and the W_uv output projection run
 //   in parallel over heads;
 // - many query tokens (prefill): one token per work item, all heads of it over its whole context.
+// All three walk cache rows through mla_attend_rows: the kernel table's mla_rows where the CPU has
+// one (AVX-512: mla_rows_avx512.cpp), else dot_rows / axpy_rows per head.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -46,6 +48,22 @@ constexpr int64_t kMinHeadWork = 65536;
 void CpuBackend::mla_attend_rows(const MlaAttentionArgs& a, const float* q_lat, const float* q, int c0, int c1, MlaHeadState* st,
                                  float* o) {
   const int H = a.n_heads, L = a.kv_lora, R = a.rope_dim, qk = a.nope_dim + a.rope_dim;
+  if (k_.mla_rows && H <= kMaxMlaHeads) {
+    MlaRowsArgs r;
+    r.q_lat = q_lat;
+    r.q_pe = q + a.nope_dim;
+    r.q_pe_stride = qk;
+    r.cache_c = a.cache_c;
+    r.cache_pe = a.cache_pe;
+    r.n_heads = H;
+    r.kv_lora = L;
+    r.rope_dim = R;
+    r.scale = a.softmax_scale;
+    r.st = st;
+    r.o = o;
+    k_.mla_rows(r, c0, c1);
+    return;
+  }
   float s[kBlockRows], pe[kBlockRows];
   for (int cb = c0; cb < c1; cb += kBlockRows) {
     const int nb = std::min(kBlockRows, c1 - cb);
