@@ -6,9 +6,11 @@
 // The engine code under test reads the switch itself: add a temporary
 //   const b = getenv("K2_AB") && getenv("K2_AB")[0] == '1';
 // where the two variants differ (read it once per op, not per row: getenv takes ~100 ns), build,
-// and run `node dist/bench/ab_decode.js [--pairs 30] [--gen 128] [--mode fast|exact] [--model DIR]`
-// (the model defaults to the engine benchmark's checkpoint). Node's process.env writes the real
-// environment, which is how the switch reaches the addon between runs.
+// and run `node dist/bench/ab_decode.js [--pairs 30] [--gen 128] [--depth 0] [--mode fast|exact]
+// [--model DIR]` (the model defaults to the engine benchmark's checkpoint; --depth N prefills N
+// tokens before each measured decode, as llama-bench -d, and makes every run that much longer).
+// Node's process.env writes the real environment, which is how the switch reaches the addon
+// between runs.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -19,12 +21,13 @@ import { ensureBenchCheckpoint } from "./engine_bench.js";
 interface AbOptions {
   pairs: number;
   gen: number;
+  depth: number;
   mode: "fast" | "exact";
   model: string | null;
 }
 
 function parseArgs(argv: string[]): AbOptions {
-  const o: AbOptions = { pairs: 30, gen: 128, mode: "fast", model: null };
+  const o: AbOptions = { pairs: 30, gen: 128, depth: 0, mode: "fast", model: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -35,6 +38,10 @@ function parseArgs(argv: string[]): AbOptions {
       if (!Number.isInteger(n) || n < 1) throw new Error(`ab_decode: ${flag} must be a whole number >= 1 (got ${value})`);
       if (flag === "--pairs") o.pairs = n;
       else o.gen = n;
+    } else if (flag === "--depth") {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`ab_decode: --depth must be a whole number >= 0 (got ${value})`);
+      o.depth = n;
     } else if (flag === "--mode") {
       if (value !== "fast" && value !== "exact") throw new Error(`ab_decode: --mode must be fast or exact (got ${value})`);
       o.mode = value;
@@ -42,7 +49,7 @@ function parseArgs(argv: string[]): AbOptions {
       if (!existsSync(join(value, "config.json"))) throw new Error(`ab_decode: --model ${value} has no config.json`);
       o.model = value;
     } else {
-      throw new Error(`ab_decode: unknown option ${flag} (have --pairs, --gen, --mode, --model)`);
+      throw new Error(`ab_decode: unknown option ${flag} (have --pairs, --gen, --depth, --mode, --model)`);
     }
   }
   return o;
@@ -51,7 +58,7 @@ function parseArgs(argv: string[]): AbOptions {
 export async function run(argv: string[]): Promise<{ ratios: number[]; a: number[]; b: number[] }> {
   const o = parseArgs(argv);
   const dir = o.model ?? (await ensureBenchCheckpoint());
-  const engine = await openEngine(dir, { threads: 2, cpuMode: o.mode, contextSize: 1024 });
+  const engine = await openEngine(dir, { threads: 2, cpuMode: o.mode, contextSize: Math.max(1024, o.depth + o.gen + 2) });
   try {
     // A 300-token prefill touches every expert of a benchmark-sized model, so no run pays page-ins.
     await decodeRun(engine, 4, 299);
@@ -60,7 +67,7 @@ export async function run(argv: string[]): Promise<{ ratios: number[]; a: number
       const got: Record<string, number> = {};
       for (const side of i % 2 ? ["1", "0"] : ["0", "1"]) {
         process.env.K2_AB = side;
-        got[side] = await decodeRun(engine, o.gen, 0);
+        got[side] = await decodeRun(engine, o.gen, o.depth);
       }
       a.push(got["0"]!);
       b.push(got["1"]!);
