@@ -58,6 +58,7 @@ CpuKernels avx2_table() {
   t.axpy_bf16 = axpy_bf16_avx2;
   t.dot_rows = dot_rows_avx2;
   t.axpy_rows = axpy_rows_avx2;
+  t.mla_rows = mla_rows_avx2;
   return t;
 }
 

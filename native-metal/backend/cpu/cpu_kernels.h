@@ -108,7 +108,8 @@ struct CpuKernels {
   AxpyBf16Fn axpy_bf16 = nullptr;
   DotRowsFn dot_rows = nullptr;
   AxpyRowsFn axpy_rows = nullptr;
-  // Cache rows [c0, c1) for all heads at once; null: the backend composes dot_rows / axpy_rows.
+  // Cache rows [c0, c1) for all heads at once (AVX2, AVX-512); null: the backend composes
+  // dot_rows / axpy_rows.
   MlaRowsFn mla_rows = nullptr;
 };
 
@@ -153,6 +154,7 @@ float dot_bf16_avx2(const uint16_t* w, const float* x, int n);
 void axpy_bf16_avx2(float a, const uint16_t* w, float* y, int n);
 void dot_rows_avx2(const float* q, const float* rows, int n_rows, int len, float* out);
 void axpy_rows_avx2(const float* coef, const float* rows, int n_rows, int len, float* y);
+void mla_rows_avx2(const MlaRowsArgs& a, int c0, int c1);
 #endif
 
 #if defined(__x86_64__)
