@@ -142,15 +142,6 @@ inline void vnni_row(const Q16Rows& x, int t0, const Int4Matrix& w, int r, float
     y[static_cast<size_t>(t0 + j) * ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[j][0], acc[j][1])) - _mm512_reduce_add_ps(corr[j]);
 }
 
-// Four horizontal sums at once: lane i of the result is the sum of v[i]'s 16 lanes.
-inline __m128 reduce4(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
-  const __m512 u0 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
-  const __m512 u1 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
-  const __m512 v = _mm512_add_ps(_mm512_shuffle_ps(u0, u1, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 2, 3, 2)));
-  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-}
-
 // One token row against four weight rows r..r+3: decode's case. The token's four activation
 // vectors per block are loaded once for all four rows, the four rows' sums are reduced together,
 // and the zero-point correction folds into the accumulators, which matters most for the short
@@ -204,7 +195,7 @@ inline void vnni_rows4_t1(const Q16Rows& x, const Int4Matrix& w, int r, float* y
       }
     }
   }
-  _mm_storeu_ps(y + r, reduce4(acc[0], acc[1], acc[2], acc[3]));
+  _mm_storeu_ps(y + r, avx512::reduce4(acc[0], acc[1], acc[2], acc[3]));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/exp_cephes.h"
 #include "backend/cpu/simd_avx2.h"
 
 K2_AVX2_BEGIN
@@ -21,30 +22,20 @@ namespace {
 
 constexpr int kRows = 16;  // cache rows per block: two score vectors per head
 
-// e^x for x ≤ 0, Cephes' expf polynomial (relative error ~1e-7); x below −87.3 (and −∞) gives 0.
+// e^x for x ≤ 0, Cephes' expf (exp_cephes.h; relative error ~1e-7); x below −87.3 (and −∞) gives 0.
 inline __m256 exp_nonpositive(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.33654f);
+  const __m256 lo = _mm256_set1_ps(exp_cephes::kMinArg);
   const __m256 keep = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);
   x = _mm256_max_ps(x, lo);
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(exp_cephes::kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(exp_cephes::kLn2Hi), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(exp_cephes::kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(exp_cephes::kPoly[0]);
+  for (int k = 1; k < 6; k++) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(exp_cephes::kPoly[k]));
   const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
   // 2^n through the exponent field; n ≥ −126 here, so the result stays normal.
   const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(e)), keep);
-}
-
-// Lane i of the result is the sum of a[i]'s 8 lanes.
-inline __m128 reduce4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-  const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-  return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
 }
 
 inline float hmax(__m256 v) {
@@ -69,7 +60,7 @@ inline void tile_dots(const float* const q[2], const float* const row[4], int le
     }
   }
   for (int h = 0; h < 2; h++) {
-    _mm_storeu_ps(out[h], reduce4(acc[h][0], acc[h][1], acc[h][2], acc[h][3]));
+    _mm_storeu_ps(out[h], avx2::reduce4(acc[h][0], acc[h][1], acc[h][2], acc[h][3]));
     for (int k = i; k < len; k++)
       for (int j = 0; j < 4; j++) out[h][j] += q[h][k] * row[j][k];
   }

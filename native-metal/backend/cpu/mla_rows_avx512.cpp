@@ -16,6 +16,7 @@
 #include <limits>
 
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/exp_cephes.h"
 #include "backend/cpu/simd_avx512.h"
 
 K2_AVX512_BEGIN
@@ -29,35 +30,22 @@ constexpr int kRows = 16;  // cache rows per block: one score vector per head
 // 259, 2-4 blocks ahead 268, 2-4 blocks ahead into L2 294-304; 221 from L3.
 constexpr int kAheadRows = kRows;
 
-// e^x for x ≤ 0 (scores minus their running maximum), Cephes' expf polynomial: relative error
-// ~1e-7, as libm's. Very negative x (and −∞) give 0.
+// e^x for x ≤ 0 (scores minus their running maximum), Cephes' expf (exp_cephes.h): relative
+// error ~1e-7, as libm's. Very negative x (and −∞) give 0.
 inline __m512 exp_nonpositive(__m512 x) {
-  const __m512 lo = _mm512_set1_ps(-87.33654f);
+  const __m512 lo = _mm512_set1_ps(exp_cephes::kMinArg);
   const __mmask16 tiny = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
   x = _mm512_max_ps(x, lo);
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(exp_cephes::kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(exp_cephes::kLn2Hi), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(exp_cephes::kLn2Lo), r);
+  __m512 p = _mm512_set1_ps(exp_cephes::kPoly[0]);
+  for (int k = 1; k < 6; k++) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(exp_cephes::kPoly[k]));
   const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
   return _mm512_maskz_mov_ps(static_cast<__mmask16>(~tiny), _mm512_scalef_ps(y, n));
 }
 
 inline __mmask16 tail_mask(int n) { return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1); }
-
-// Lane i of the result is the sum of v[i]'s 16 lanes.
-inline __m128 reduce4(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
-  const __m512 u0 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
-  const __m512 u1 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
-  const __m512 v = _mm512_add_ps(_mm512_shuffle_ps(u0, u1, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 2, 3, 2)));
-  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-}
 
 // acc[h][j] += Σ_i q[h][i]·row[j][i] over len columns, for 4 query rows (q[h], stride qs) and 4
 // cache rows (stride rs).
@@ -114,7 +102,7 @@ void mla_rows_avx512(const MlaRowsArgs& a, int c0, int c1) {
           for (int j = 0; j < 4; j++) acc[h][j] = _mm512_setzero_ps();
         tile_dots(ql, cr, L, acc);
         tile_dots(qp, pr, R, acc);
-        for (int h = 0; h < 4 && h0 + h < H; h++) _mm_storeu_ps(s + (h0 + h) * kRows + j0, reduce4(acc[h][0], acc[h][1], acc[h][2], acc[h][3]));
+        for (int h = 0; h < 4 && h0 + h < H; h++) _mm_storeu_ps(s + (h0 + h) * kRows + j0, avx512::reduce4(acc[h][0], acc[h][1], acc[h][2], acc[h][3]));
       }
     }
     // Online softmax per head: new maximum → rescale what was summed; probabilities replace scores.
