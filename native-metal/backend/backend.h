@@ -6,10 +6,8 @@
 // latent cache, router top-k, SwiGLU and the grouped routed-expert FFN.
 //
 // Conventions
-// - Activations are f32, row-major, one row per token. Weights are [rows=out, cols=in] exactly as
-//   stored in the checkpoint (y = x · Wᵀ) and never dequantized ahead of time. The one exception
-//   to "as stored": resident_bf16() lets a backend re-lay a dense BF16 weight it will stream for
-//   the model's whole life (Bf16Layout); the values stay BF16.
+// - Activations are f32, row-major, one row per token. Weights are row-major [rows=out, cols=in]
+//   exactly as stored in the checkpoint (y = x · Wᵀ), never converted at load time.
 // - Every pointer an op receives was either returned by alloc() or lies inside memory given to
 //   register_host_memory() (the mmapped shards, expert-cache slots). The Metal backend relies on
 //   that to find the MTLBuffer behind a pointer on unified memory.
@@ -24,20 +22,11 @@
 
 namespace k2 {
 
-// Where element (r, c) of a BF16 matrix lies.
-//   row_major: data[r*cols + c], as stored in safetensors.
-//   rows8: the CPU backend's resident layout (resident_bf16). Rows go in blocks of 8; a block is
-//     [cols/8][8 rows][8 values], so the decode matvec over a block's 8 rows reads one sequential
-//     stream instead of 8 streams a row apart (measured in docs/benchmarks.md). Needs cols % 8 == 0.
-//     The last rows % 8 rows stay row-major after the blocks, at their row-major offsets.
-enum class Bf16Layout : uint8_t { row_major, rows8 };
-
-// A BF16 matrix: [rows, cols], raw bf16 bits.
+// A BF16 matrix as stored in safetensors: [rows, cols] row-major, raw bf16 bits.
 struct Bf16Matrix {
   const uint16_t* data = nullptr;
   int rows = 0;
   int cols = 0;
-  Bf16Layout layout = Bf16Layout::row_major;
 };
 
 // A compressed-tensors pack-quantized INT4 matrix (symmetric, group 32). Element (o, i) is
@@ -127,15 +116,6 @@ class Backend {
   // GPU): the model keeps these to one per MoE layer plus one for the logits. 0 on the CPU, whose
   // ops run to completion.
   virtual uint64_t waits() const { return 0; }
-
-  // A dense BF16 weight (row-major) the model multiplies by through matmul_bf16 / _multi / the
-  // moe_experts_with product for as long as it runs: the backend may return a copy in a layout its
-  // kernels stream faster (the CPU: Bf16Layout::rows8), which the caller passes to those ops instead
-  // and hands back to release_bf16() before the backend goes. The default is w itself. Not for
-  // matrices read any other way (the embedding table, kv_b inside mla_attention).
-  virtual Bf16Matrix resident_bf16(const Bf16Matrix& w) { return w; }
-  // Frees what resident_bf16 made for this matrix (its result); nothing when that was w itself.
-  virtual void release_bf16(const Bf16Matrix& resident) {}
 
   // y[n, w.rows] = x[n, w.cols] · wᵀ
   virtual void matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) = 0;

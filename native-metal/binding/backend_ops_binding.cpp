@@ -21,7 +21,6 @@ namespace {
 struct Scratch {
   explicit Scratch(Backend& b) : b(b) {}
   ~Scratch() {
-    for (const Bf16Matrix& m : resident) b.release_bf16(m);
     for (void* p : owned) b.free(p);
   }
   template <typename T>
@@ -32,7 +31,6 @@ struct Scratch {
   }
   Backend& b;
   std::vector<void*> owned;
-  std::vector<Bf16Matrix> resident;
 };
 
 Napi::Value get(const Napi::Object& o, const char* k) {
@@ -110,32 +108,12 @@ Int4Matrix int4_from(Scratch& s, const Napi::Object& a, const char* packed, cons
   return m;
 }
 
-// With args.resident true, the matrix goes through resident_bf16 first, as the model's dense
-// weights do (the CPU backend's rows8 layout).
-Bf16Matrix maybe_resident(Scratch& s, const Napi::Object& a, const Bf16Matrix& w) {
-  if (!a.Has("resident") || !a.Get("resident").ToBoolean().Value()) return w;
-  const Bf16Matrix r = s.b.resident_bf16(w);
-  s.resident.push_back(r);
-  return r;
-}
-
-const char* layout_name(Bf16Layout l) { return l == Bf16Layout::rows8 ? "rows8" : "row_major"; }
-
 Napi::Value run_op(Napi::Env env, Backend& b, const std::string& op, const Napi::Object& a) {
   Scratch s(b);
-  if (op == "resident_bf16") {
-    // The layout resident_bf16 gives this matrix.
-    const int rows = geti(a, "rows"), cols = geti(a, "cols");
-    const Bf16Matrix w = s.b.resident_bf16(Bf16Matrix{U16("w", static_cast<size_t>(rows) * cols), rows, cols});
-    s.resident.push_back(w);
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("layout", layout_name(w.layout));
-    return o;
-  }
   if (op == "matmul_bf16") {
     const int n = geti(a, "n"), rows = geti(a, "rows"), cols = geti(a, "cols");
     float* x = F32("x", static_cast<size_t>(n) * cols);
-    const Bf16Matrix w = maybe_resident(s, a, Bf16Matrix{U16("w", static_cast<size_t>(rows) * cols), rows, cols});
+    Bf16Matrix w{U16("w", static_cast<size_t>(rows) * cols), rows, cols};
     float* y = s.alloc<float>(static_cast<size_t>(n) * rows);
     b.matmul_bf16(x, n, w, y);
     b.sync();
@@ -153,7 +131,7 @@ Napi::Value run_op(Napi::Env env, Backend& b, const std::string& op, const Napi:
     for (uint32_t i = 0; i < mats.Length(); i++) {
       Napi::Object m = mats.Get(i).As<Napi::Object>();
       const int rows = geti(m, "rows");
-      ps[i].w = maybe_resident(s, a, Bf16Matrix{copy_in<uint16_t, napi_uint16_array>(s, m, "w", static_cast<size_t>(rows) * cols), rows, cols});
+      ps[i].w = Bf16Matrix{copy_in<uint16_t, napi_uint16_array>(s, m, "w", static_cast<size_t>(rows) * cols), rows, cols};
       total += static_cast<size_t>(n) * rows;
     }
     float* y = s.alloc<float>(total);
@@ -282,7 +260,7 @@ Napi::Value run_op(Napi::Env env, Backend& b, const std::string& op, const Napi:
     return o;
   }
   if (op == "moe_experts" || op == "moe_experts_with") {
-    // moe_experts_with also takes args.with = { x: Float32Array, n, w: Uint16Array, rows, cols, resident? } and
+    // moe_experts_with also takes args.with = { x: Float32Array, n, w: Uint16Array, rows, cols } and
     // returns { out, y } (y: the product, [with.n, rows]).
     const int n = geti(a, "n"), dim = geti(a, "dim"), inter = geti(a, "inter");
     float* x = F32("x", static_cast<size_t>(n) * dim);
@@ -321,7 +299,7 @@ Napi::Value run_op(Napi::Env env, Backend& b, const std::string& op, const Napi:
     Napi::Object wo = wv.As<Napi::Object>();
     const int wn = geti(wo, "n"), rows = geti(wo, "rows"), cols = geti(wo, "cols");
     float* wx = copy_in<float, napi_float32_array>(s, wo, "x", static_cast<size_t>(wn) * cols);
-    Bf16Product with{maybe_resident(s, wo, Bf16Matrix{copy_in<uint16_t, napi_uint16_array>(s, wo, "w", static_cast<size_t>(rows) * cols), rows, cols}),
+    Bf16Product with{Bf16Matrix{copy_in<uint16_t, napi_uint16_array>(s, wo, "w", static_cast<size_t>(rows) * cols), rows, cols},
                      s.alloc<float>(static_cast<size_t>(wn) * rows)};
     b.moe_experts_with(x, dim, inter, groups.data(), static_cast<int>(groups.size()), out, wx, wn, with);
     b.sync();

@@ -174,37 +174,9 @@ Weights::Weights(const LoadPlan& plan, Backend& backend) : backend_(backend) {
       x.down = int4(plan, ep + "down_proj", D, I);
     }
   }
-  // Every dense weight only the matmuls read (not the embedding, which embed_bf16 reads by row,
-  // nor kv_b, which mla_attention reads by head); all tensors were validated above.
-  try {
-    if (lm_head.data != embed.data) make_resident(lm_head);
-    for (LayerWeights& L : layers)
-      for (Bf16Matrix* m : {&L.q_a, &L.q_b, &L.q_proj, &L.kv_a, &L.o_proj, &L.gate, &L.up, &L.down, &L.router, &L.shared_gate,
-                            &L.shared_up, &L.shared_down})
-        make_resident(*m);
-  } catch (...) {
-    // Out of memory for a copy: the destructor will not run, so hand back what was made.
-    for (const Bf16Matrix& m : resident_) backend_.release_bf16(m);
-    throw;
-  }
-}
-
-void Weights::make_resident(Bf16Matrix& m) {
-  if (!m.data) return;
-  const Bf16Matrix r = backend_.resident_bf16(m);
-  if (r.data == m.data) return;
-  resident_.push_back(r);
-  // The copy is what runs from now on: give back the mapped pages that held only this tensor (the
-  // page cache keeps them; pages shared with a neighbour stay).
-  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(m.data) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(m.data + static_cast<size_t>(m.rows) * m.cols)) / page * page;
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-  m = r;
 }
 
 Weights::~Weights() {
-  for (const Bf16Matrix& m : resident_) backend_.release_bf16(m);
   for (auto& f : files_)
     if (f->size()) backend_.unregister_host_memory(f->data());
 }

@@ -1,7 +1,5 @@
 // The checkpoint's tensors as views into read-only shared mappings of the shard files. Nothing is
-// dequantized, and experts and the embedding are never copied: they point straight at the bytes the
-// OS pages in on first touch. The dense BF16 weights the matmuls stream go through
-// Backend::resident_bf16, which may copy them into a faster layout (the CPU backend does).
+// copied or dequantized: matrices point straight at the bytes the OS pages in on first touch.
 #pragma once
 
 #include <memory>
@@ -69,12 +67,8 @@ class Weights {
   Bf16Matrix bf16(const LoadPlan& plan, const std::string& name, int rows, int cols);
   const uint16_t* bf16_vec(const LoadPlan& plan, const std::string& name, int n);
   Int4Matrix int4(const LoadPlan& plan, const std::string& prefix, int rows, int cols);
-  // Swaps a dense weight for the backend's resident copy (Backend::resident_bf16), if it makes one,
-  // and unmaps the checkpoint pages only that weight covered.
-  void make_resident(Bf16Matrix& m);
 
   Backend& backend_;
-  std::vector<Bf16Matrix> resident_;  // copies to hand back to the backend
   std::vector<std::unique_ptr<MappedFile>> files_;
 };
 

@@ -2,11 +2,8 @@
 // accumulators in registers, so each weight vector converted from bf16 feeds T FMAs and each
 // activation vector feeds R FMAs.
 #if defined(__x86_64__)
-#include <algorithm>
-
-#include "backend/cpu/bf16_rows8.h"
-#include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/simd_avx2.h"
+#include "backend/cpu/cpu_kernels.h"
 
 K2_AVX2_BEGIN
 namespace k2 {
@@ -48,37 +45,9 @@ inline void rows_block(const float* x, int n, int K, const uint16_t* w, float* y
   for (; t < n; t++) block<R, 1>(x + static_cast<size_t>(t) * K, K, w, y + static_cast<size_t>(t) * ldy, ldy);
 }
 
-// Decode over one rows8 block: the 8 rows' values arrive as one sequential stream, which the
-// hardware prefetcher follows on its own. In-process decode pairs (bench/ab_decode) against the
-// row-major kernel above: +5.5% (24 pairs) and +4.1% (16 pairs); with a software prefetch 2 KB
-// ahead it was 2% slower than row-major.
-inline void rows8_block(const float* x, int K, const uint16_t* b, float* y) {
-  __m256 acc[kRows8];
-  for (int i = 0; i < kRows8; i++) acc[i] = _mm256_setzero_ps();
-  for (int k = 0; k < K; k += 8) {
-    const __m256 xv = _mm256_loadu_ps(x + k);
-    const uint16_t* p = b + static_cast<size_t>(k) * kRows8;
-    for (int i = 0; i < kRows8; i++) acc[i] = _mm256_fmadd_ps(avx2::load_bf16(p + i * 8), xv, acc[i]);
-  }
-  _mm_storeu_ps(y, avx2::reduce4(acc[0], acc[1], acc[2], acc[3]));
-  _mm_storeu_ps(y + 4, avx2::reduce4(acc[4], acc[5], acc[6], acc[7]));
-}
+}  // namespace
 
-void row_major_rows(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1);
-
-// Rows [r0, r1) of a rows8 matrix: whole blocks with rows8_block (each token in turn: a block is
-// at most a few tens of KB, so tokens after the first read it from L1/L2), then the row-major
-// tail. r0 is a multiple of 8, and so is r1 unless it lies in the tail: the backend hands out
-// 16-row panels (kPanelRows).
-void rows8_rows(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1) {
-  const int K = w.cols, end = std::min(r1, rows8_blocked_rows(w));
-  int r = r0;
-  for (; r < end; r += kRows8)
-    for (int t = 0; t < n; t++) rows8_block(x + static_cast<size_t>(t) * K, K, rows8_piece(w, r, 0), y + static_cast<size_t>(t) * ldy + r);
-  if (r < r1) row_major_rows(x, n, w, y, ldy, r, r1);
-}
-
-void row_major_rows(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1) {
+void bf16_rows_avx2(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1) {
   const int K = w.cols;
   // Token chunks bounded so the chunk's activations stay in L2 while the weight rows stream.
   const int chunk = n <= 64 ? n : 32;
@@ -96,15 +65,6 @@ void row_major_rows(const float* x, int n, const Bf16Matrix& w, float* y, int ld
     }
     for (; r < r1; r++) rows_block<1>(xc, nt, K, w.data + static_cast<size_t>(r) * K, yc + r, ldy);
   }
-}
-
-}  // namespace
-
-void bf16_rows_avx2(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1) {
-  if (w.layout == Bf16Layout::rows8)
-    rows8_rows(x, n, w, y, ldy, r0, r1);
-  else
-    row_major_rows(x, n, w, y, ldy, r0, r1);
 }
 
 float dot_bf16_avx2(const uint16_t* w, const float* x, int n) {

@@ -1,20 +1,9 @@
-#include "backend/cpu/bf16_rows8.h"
 #include "backend/cpu/cpu_kernels.h"
 
 namespace k2 {
 
 void bf16_rows_scalar(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1) {
   const int K = w.cols;
-  if (w.layout == Bf16Layout::rows8) {
-    for (int r = r0; r < r1; r++)
-      for (int t = 0; t < n; t++) {
-        const float* xt = x + static_cast<size_t>(t) * K;
-        float acc = 0;
-        for (int k = 0; k < K; k++) acc += bf16_to_f32(bf16_at(w, r, k)) * xt[k];
-        y[static_cast<size_t>(t) * ldy + r] = acc;
-      }
-    return;
-  }
   for (int r = r0; r < r1; r++) {
     const uint16_t* wr = w.data + static_cast<size_t>(r) * K;
     for (int t = 0; t < n; t++) {

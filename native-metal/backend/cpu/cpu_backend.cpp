@@ -11,15 +11,11 @@
 
 #include <sys/mman.h>
 
-#include "backend/cpu/bf16_rows8.h"
-
 namespace k2 {
 
 namespace {
 // Work is split in whole panels of weight rows (the GEMM's panel height), never below.
 constexpr int64_t kPanelRows = 16;
-// The rows8 kernels take whole 8-row blocks: every split point must fall on a block boundary.
-static_assert(kPanelRows % kRows8 == 0, "panels must hold whole rows8 blocks");
 // Token rows from which the panel-packed GEMM beats the row kernels (measured on Zen AVX2:
 // packing costs about as much as 16-24 token rows of FMAs; the int16 fast kernel holds longer).
 constexpr int kGemmMinBf16 = 24;
@@ -83,35 +79,7 @@ void CpuBackend::free(void* p) {
 }
 
 CpuBackend::~CpuBackend() {
-  // Copies the model did not hand back (it should): the small ones are not in mapped_.
-  for (const void* p : resident_)
-    if (!mapped_.count(const_cast<void*>(p))) std::free(const_cast<void*>(p));
   for (auto& [p, m] : mapped_) ::munmap(m.first, m.second);
-}
-
-Bf16Matrix CpuBackend::resident_bf16(const Bf16Matrix& w) {
-  if (!k_.bf16_rows8 || !rows8_fits(w) || w.rows <= 0) return w;
-  uint16_t* copy = static_cast<uint16_t*>(alloc(sizeof(uint16_t) * static_cast<size_t>(w.rows) * w.cols));
-  const int64_t blocks = (w.rows + kRows8 - 1) / kRows8;
-  pool_.parallel_for(
-      blocks, [&](int64_t b0, int64_t b1, int) { pack_rows8(w.data, w.rows, w.cols, copy, static_cast<int>(b0), static_cast<int>(b1)); },
-      std::max<int64_t>(1, blocks / (pool_.size() * 8)));
-  {
-    std::lock_guard<std::mutex> lock(map_mu_);
-    resident_.insert(copy);
-  }
-  Bf16Matrix r = w;
-  r.data = copy;
-  r.layout = Bf16Layout::rows8;
-  return r;
-}
-
-void CpuBackend::release_bf16(const Bf16Matrix& resident) {
-  {
-    std::lock_guard<std::mutex> lock(map_mu_);
-    if (!resident_.erase(resident.data)) return;  // w itself came back from resident_bf16
-  }
-  free(const_cast<uint16_t*>(resident.data));
 }
 
 Q16Rows CpuBackend::q16_buffer(int rows, int cols, int slot) {
@@ -224,7 +192,6 @@ void CpuBackend::matmul_int4(const float* x, int n, const Int4Matrix& w, float* 
 }
 
 void CpuBackend::embed_bf16(const Bf16Matrix& table, const int32_t* ids, int n, float* out) {
-  if (table.layout != Bf16Layout::row_major) throw std::invalid_argument("embed: the embedding table must be row-major");
   for (int i = 0; i < n; i++) {
     if (ids[i] < 0 || ids[i] >= table.rows)
       throw std::out_of_range("embed: token id " + std::to_string(ids[i]) + " outside vocabulary of " + std::to_string(table.rows));

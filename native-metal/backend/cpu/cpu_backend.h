@@ -6,7 +6,6 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -29,10 +28,6 @@ class CpuBackend : public Backend {
 
   void* alloc(size_t bytes) override;
   void free(void* p) override;
-
-  // Dense weights re-laid as Bf16Layout::rows8 when the kernel tier reads it (bf16_rows8.h).
-  Bf16Matrix resident_bf16(const Bf16Matrix& w) override;
-  void release_bf16(const Bf16Matrix& resident) override;
 
   void matmul_bf16(const float* x, int n, const Bf16Matrix& w, float* y) override;
   void matmul_int4(const float* x, int n, const Int4Matrix& w, float* y) override;
@@ -107,7 +102,6 @@ class CpuBackend : public Backend {
   static constexpr size_t kMapThreshold = 1 << 20;
   std::mutex map_mu_;
   std::unordered_map<void*, std::pair<void*, size_t>> mapped_;  // aligned pointer -> mapping
-  std::unordered_set<const void*> resident_;  // copies made by resident_bf16 (guarded by map_mu_)
 };
 
 }  // namespace k2

@@ -17,7 +17,6 @@ CpuKernels scalar_table() {
   CpuKernels t;
   t.isa = "scalar";
   t.bf16_rows = bf16_rows_scalar;
-  t.bf16_rows8 = true;
   t.int4_rows = int4_rows_scalar;
   t.bf16_gemm = bf16_rows_scalar;
   t.int4_gemm = int4_rows_scalar;
@@ -81,7 +80,6 @@ CpuKernels neon_table() {
   CpuKernels t = scalar_table();
   t.isa = "neon";
   t.bf16_rows = bf16_rows_neon;
-  t.bf16_rows8 = false;  // the NEON kernels read row-major only (no arm64 toolchain here to test a rows8 one)
   t.int4_rows = int4_rows_neon;
   t.bf16_gemm = bf16_rows_neon;
   t.int4_gemm = int4_rows_neon;

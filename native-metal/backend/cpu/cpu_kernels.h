@@ -96,9 +96,6 @@ struct CpuKernels {
   int q16_elem_align = 1;
   int q16_group_align = 1;
   Bf16RowsFn bf16_rows = nullptr;
-  // Whether bf16_rows and bf16_gemm read Bf16Layout::rows8 as well as row-major (so the backend
-  // may re-lay dense weights: CpuBackend::resident_bf16).
-  bool bf16_rows8 = false;
   Int4RowsFn int4_rows = nullptr;
   // Many token rows (prefill): weights converted once per panel and reused across tokens.
   Bf16RowsFn bf16_gemm = nullptr;

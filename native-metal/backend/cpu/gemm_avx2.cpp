@@ -8,9 +8,8 @@
 #include <cstring>
 #include <vector>
 
-#include "backend/cpu/bf16_rows8.h"
-#include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/simd_avx2.h"
+#include "backend/cpu/cpu_kernels.h"
 
 K2_AVX2_BEGIN
 namespace k2 {
@@ -186,13 +185,8 @@ void gemm(const float* x, int n, int K, float* y, int ldy, int r0, int r1, const
 }  // namespace
 
 void bf16_gemm_avx2(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1) {
-  const int K = w.cols, blocked = rows8_blocked_rows(w);
+  const int K = w.cols;
   gemm(x, n, K, y, ldy, r0, r1, [&](int r, int k0, int kc, float* out) {
-    if (r < blocked) {
-      // rows8 has cols % 8 == 0, so k0 and kc (KC or what is left of the row) are multiples of 8.
-      for (int k = 0; k < kc; k += 8) _mm256_storeu_ps(out + k, avx2::load_bf16(rows8_piece(w, r, k0 + k)));
-      return;
-    }
     const uint16_t* p = w.data + static_cast<size_t>(r) * K + k0;
     int k = 0;
     for (; k + 8 <= kc; k += 8) _mm256_storeu_ps(out + k, avx2::load_bf16(p + k));
