@@ -80,6 +80,7 @@ export async function run(argv: string[]): Promise<{ ratios: number[]; a: number
         `B/A median of ${o.pairs} pairs ${median(ratios).toFixed(3)}, mean ${mean.toFixed(3)}`,
     );
     console.log(`  ratios ${ratios.map((r) => r.toFixed(2)).join(" ")}`);
+    console.log(`  A tok/s ${a.map((r) => r.toFixed(0)).join(" ")}`);
     return { ratios, a, b };
   } finally {
     engine.dispose();
