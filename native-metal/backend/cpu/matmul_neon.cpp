@@ -1,5 +1,6 @@
-// arm64 NEON kernels for the exact mode (f32 accumulation). Not built or tested on this project's
-// x86-64 CI; the scalar kernels remain the reference they must match.
+// arm64 NEON kernels for the exact mode (f32 accumulation). CI (x86-64) cannot run them;
+// `npm run check:arm64` cross-builds them and runs the golden check and the backend-op tests
+// against the same float64 references under qemu-user.
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
