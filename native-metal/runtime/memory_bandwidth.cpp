@@ -44,14 +44,12 @@ uint64_t read_avx2(const uint8_t* p, size_t n) {
 K2_AVX2_END
 #endif
 
-bool have_avx2() {
 #if defined(__x86_64__)
+bool have_avx2() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2");
-#else
-  return false;
-#endif
 }
+#endif
 
 }  // namespace
 

@@ -85,6 +85,11 @@ CpuKernels neon_table() {
   t.int4_gemm = int4_rows_neon;
   t.dot = dot_neon;
   t.axpy = axpy_neon;
+  t.dot_bf16 = dot_bf16_neon;
+  t.axpy_bf16 = axpy_bf16_neon;
+  t.dot_rows = dot_rows_neon;
+  t.axpy_rows = axpy_rows_neon;
+  t.int4_q16_rows = int4_q16_rows_neon;  // with quantize_q16_scalar's layout (alignment 1)
   return t;
 }
 #endif

@@ -172,6 +172,11 @@ void bf16_rows_neon(const float* x, int n, const Bf16Matrix& w, float* y, int ld
 void int4_rows_neon(const float* x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
 float dot_neon(const float* a, const float* b, int n);
 void axpy_neon(float a, const float* x, float* y, int n);
+float dot_bf16_neon(const uint16_t* w, const float* x, int n);
+void axpy_bf16_neon(float a, const uint16_t* w, float* y, int n);
+void dot_rows_neon(const float* q, const float* rows, int n_rows, int len, float* out);
+void axpy_rows_neon(const float* coef, const float* rows, int n_rows, int len, float* y);
+void int4_q16_rows_neon(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
 #endif
 
 }  // namespace k2

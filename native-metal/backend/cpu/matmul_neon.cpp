@@ -35,6 +35,32 @@ void axpy_neon(float a, const float* x, float* y, int n) {
   for (; k < n; k++) y[k] += a * x[k];
 }
 
+void dot_rows_neon(const float* q, const float* rows, int n_rows, int len, float* out) {
+  for (int r = 0; r < n_rows; r++) out[r] = dot_neon(q, rows + static_cast<size_t>(r) * len, len);
+}
+
+void axpy_rows_neon(const float* coef, const float* rows, int n_rows, int len, float* y) {
+  for (int r = 0; r < n_rows; r++) axpy_neon(coef[r], rows + static_cast<size_t>(r) * len, y, len);
+}
+
+float dot_bf16_neon(const uint16_t* w, const float* x, int n) {
+  float32x4_t acc0 = vdupq_n_f32(0), acc1 = vdupq_n_f32(0);
+  int k = 0;
+  for (; k + 8 <= n; k += 8) {
+    acc0 = vfmaq_f32(acc0, load_bf16x4(w + k), vld1q_f32(x + k));
+    acc1 = vfmaq_f32(acc1, load_bf16x4(w + k + 4), vld1q_f32(x + k + 4));
+  }
+  float s = vaddvq_f32(vaddq_f32(acc0, acc1));
+  for (; k < n; k++) s += bf16_to_f32(w[k]) * x[k];
+  return s;
+}
+
+void axpy_bf16_neon(float a, const uint16_t* w, float* y, int n) {
+  int k = 0;
+  for (; k + 4 <= n; k += 4) vst1q_f32(y + k, vfmaq_n_f32(vld1q_f32(y + k), load_bf16x4(w + k), a));
+  for (; k < n; k++) y[k] += a * bf16_to_f32(w[k]);
+}
+
 void bf16_rows_neon(const float* x, int n, const Bf16Matrix& w, float* y, int ldy, int r0, int r1) {
   const int K = w.cols;
   for (int r = r0; r < r1; r++) {
