@@ -90,6 +90,7 @@ CpuKernels neon_table() {
   t.dot_rows = dot_rows_neon;
   t.axpy_rows = axpy_rows_neon;
   t.int4_q16_rows = int4_q16_rows_neon;  // with quantize_q16_scalar's layout (alignment 1)
+  t.mla_rows = mla_rows_neon;
   return t;
 }
 #endif

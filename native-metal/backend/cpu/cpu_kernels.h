@@ -177,6 +177,7 @@ void axpy_bf16_neon(float a, const uint16_t* w, float* y, int n);
 void dot_rows_neon(const float* q, const float* rows, int n_rows, int len, float* out);
 void axpy_rows_neon(const float* coef, const float* rows, int n_rows, int len, float* y);
 void int4_q16_rows_neon(const Q16Rows& x, int n, const Int4Matrix& w, float* y, int ldy, int r0, int r1);
+void mla_rows_neon(const MlaRowsArgs& a, int c0, int c1);
 #endif
 
 }  // namespace k2

@@ -15,7 +15,7 @@
 //   in parallel over heads;
 // - many query tokens (prefill): one token per work item, all heads of it over its whole context.
 // All three walk cache rows through mla_attend_rows: the kernel table's mla_rows where the CPU has
-// one (mla_rows_avx512.cpp, mla_rows_avx2.cpp), else dot_rows / axpy_rows per head.
+// one (mla_rows_avx512.cpp, mla_rows_avx2.cpp, mla_rows_neon.cpp), else dot_rows / axpy_rows per head.
 #include <algorithm>
 #include <cmath>
 #include <limits>
