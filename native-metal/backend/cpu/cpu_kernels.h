@@ -108,7 +108,7 @@ struct CpuKernels {
   AxpyBf16Fn axpy_bf16 = nullptr;
   DotRowsFn dot_rows = nullptr;
   AxpyRowsFn axpy_rows = nullptr;
-  // Cache rows [c0, c1) for all heads at once (AVX2, AVX-512); null: the backend composes
+  // Cache rows [c0, c1) for all heads at once (AVX2, AVX-512, NEON); null: the backend composes
   // dot_rows / axpy_rows.
   MlaRowsFn mla_rows = nullptr;
 };

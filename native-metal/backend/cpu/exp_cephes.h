@@ -1,5 +1,5 @@
 // Constants of Cephes' expf, shared by the vector exps of the attention kernels
-// (mla_rows_avx2.cpp, mla_rows_avx512.cpp): e^x = 2^n · e^r with n = round(x·log2 e) and
+// (mla_rows_avx2.cpp, mla_rows_avx512.cpp, mla_rows_neon.cpp): e^x = 2^n · e^r with n = round(x·log2 e) and
 // r = x − n·ln 2 (ln 2 split in two for precision), e^r ≈ 1 + r + r²·P(r). Relative error ~1e-7.
 #pragma once
 
