@@ -7,7 +7,14 @@
 
 namespace k2 {
 
-Napi::FunctionReference NativeSessionWrap::constructor;
+namespace {
+// What the addon keeps per JS environment (napi instance data, freed when the environment ends).
+// A process-wide static would hold the first environment's class: a worker thread that loaded the
+// addon after it would make sessions through a reference from another isolate, which V8 aborts on.
+struct AddonInstanceData {
+  Napi::FunctionReference session_class;
+};
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // NativeEngine
@@ -79,7 +86,7 @@ Napi::Value NativeEngineWrap::CreateSession(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("cannot create session: ") + e.what());
   }
-  Napi::Object obj = NativeSessionWrap::constructor.New({});
+  Napi::Object obj = NativeSessionWrap::NewInstance(env);
   NativeSessionWrap::Unwrap(obj)->Attach(std::move(s));
   return obj;
 }
@@ -95,9 +102,14 @@ Napi::Function NativeSessionWrap::Init(Napi::Env env) {
                                   InstanceMethod("kvBytes", &NativeSessionWrap::KvBytes), InstanceMethod("prefill", &NativeSessionWrap::Prefill),
                                   InstanceMethod("routes", &NativeSessionWrap::Routes), InstanceMethod("generate", &NativeSessionWrap::Generate),
                                   InstanceMethod("dispose", &NativeSessionWrap::Dispose)});
-  constructor = Napi::Persistent(f);
-  constructor.SuppressDestruct();
+  env.SetInstanceData<AddonInstanceData>(new AddonInstanceData{Napi::Persistent(f)});
   return f;
+}
+
+Napi::Object NativeSessionWrap::NewInstance(Napi::Env env) {
+  AddonInstanceData* data = env.GetInstanceData<AddonInstanceData>();
+  if (!data) throw Napi::Error::New(env, "NativeSession is not initialised in this environment");
+  return data->session_class.New({});
 }
 
 NativeSessionWrap::NativeSessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSessionWrap>(info) {}

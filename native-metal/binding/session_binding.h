@@ -25,8 +25,10 @@ class NativeEngineWrap : public Napi::ObjectWrap<NativeEngineWrap> {
 
 class NativeSessionWrap : public Napi::ObjectWrap<NativeSessionWrap> {
  public:
+  // Defines the class in this JS environment (the main thread or a worker thread) and keeps it
+  // there as the addon's instance data, so that each environment makes sessions of its own class.
   static Napi::Function Init(Napi::Env env);
-  static Napi::FunctionReference constructor;
+  static Napi::Object NewInstance(Napi::Env env);
   explicit NativeSessionWrap(const Napi::CallbackInfo& info);
   void Attach(std::shared_ptr<SessionCore> s) { s_ = std::move(s); }
 
