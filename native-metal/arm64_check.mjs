@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the engine for arm64 (a Mac's CPU, where the NEON tier runs) with a cross compiler and
 // runs it under qemu-user: the golden check of the whole engine in both CPU modes and on the
-// scalar tier, and the backend-op tests (every op of every tier against a float64 reference).
+// scalar tier, and the engine tests (test/engine: every backend op of every tier against a float64
+// reference, config variants against an independent forward pass, sessions, the engine CLI).
 // The Metal backend is macOS-only and not part of this; the MSL harness checks its kernels.
 //
 //   npm run check:arm64            (after npm install / npm run build on this x86-64 machine)
@@ -114,14 +115,16 @@ for (const [x64, arm64] of [
 }
 
 // --- the checks -----------------------------------------------------------------------------------
-// qemu-user runs the arm64 Node; QEMU_LD_PREFIX points it at the cross C library. Tests that spawn
-// process.execPath would start the arm64 binary without qemu, so vitest runs its files in threads
-// and only the in-process backend-op tests run here; the golden check covers the engine end to end.
+// qemu-user runs the arm64 Node; QEMU_LD_PREFIX points it at the cross C library. An arm64 Node
+// under qemu cannot start another arm64 process by itself: vitest runs the files in worker threads
+// instead of forked processes, and the engine tests that run the CLI put qemu in front of it
+// (K2_TEST_NODE_WRAPPER, test/helpers/node_command.ts).
 const env = {
   ...process.env,
   QEMU_LD_PREFIX: SYSROOT,
   K2_ENGINE_ADDON: addon,
   NODE_PATH: modules,
+  K2_TEST_NODE_WRAPPER: QEMU,
 };
 const k2 = [QEMU, nodeBin, join(root, "dist", "src", "cli", "main.js")];
 const golden = join(root, "..", "shared", "tools", "golden-check.mjs");
@@ -142,9 +145,9 @@ if (existsSync(golden) && existsSync(fixture)) {
 } else {
   failures.push("../shared (golden-check.mjs and the tiny fixture) not found beside the checkout");
 }
-step("backend ops against float64 (scalar and NEON tiers)", QEMU, [
+step("engine tests: every backend op of the scalar and NEON tiers against float64, config variants, sessions, the CLI", QEMU, [
   nodeBin, join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--config", "test/vitest.config.ts", "--pool", "threads",
-  "test/engine/backend_ops.test.ts",
+  "test/engine",
 ]);
 if (failures.length) fail(`failed: ${failures.join("; ")}`);
 console.log("\narm64_check: all passed");

@@ -13,6 +13,7 @@ import { loadCheckpointPlan } from "../../src/engine/checkpoint/load_checkpoint_
 import { loadAddon } from "../../src/engine/native_addon.js";
 import { RUNTIME_RESERVE_BYTES } from "../../src/engine/memory_plan.js";
 import { compareWithReference, referenceLogits } from "./reference_forward.js";
+import { nodeCommand } from "../helpers/node_command.js";
 
 const BIN = "dist/src/cli/main.js";
 const TINY = "../shared/fixtures/kimi-k2-tiny";
@@ -27,7 +28,7 @@ const SPEC: SyntheticCheckpointSpec = {
 const PROMPT = [7, 300, 45, 1200, 9, 88, 1024, 3, 640, 2, 511, 77];
 
 function k2(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, ...env } });
+  const r = spawnSync(...nodeCommand(BIN, args), { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

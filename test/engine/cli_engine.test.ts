@@ -10,12 +10,13 @@ import { writeSyntheticCheckpoint } from "../../src/engine/checkpoint/synthetic_
 import { loadCheckpointPlan } from "../../src/engine/checkpoint/load_checkpoint_plan.js";
 import { loadAddon } from "../../src/engine/native_addon.js";
 import { CORRUPTIONS, TINY, copyCheckpoint, makeBaseCheckpoint } from "./checkpoint_corruptions.js";
+import { nodeCommand } from "../helpers/node_command.js";
 
 const BIN = "dist/src/cli/main.js";
 const golden = JSON.parse(readFileSync(join(TINY, "golden.json"), "utf8")) as { prompt_ids: number[]; prompt_logits: number[][]; greedy_ids: number[] };
 
 function k2(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { maxBuffer: 1 << 28, env: { ...process.env, ...env }, encoding: "utf8" });
+  const r = spawnSync(...nodeCommand(BIN, args), { maxBuffer: 1 << 28, env: { ...process.env, ...env }, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -65,7 +66,7 @@ describe("k2 logits / generate on the tiny fixture", () => {
   });
 
   it("Ctrl+C stops a generation within a token: exit 130, the ids so far printed", async () => {
-    const p = spawn(process.execPath, [BIN, "generate", "-m", TINY, "--ids", "1,2,3", "-n", "1000000", "--ignore-eos"]);
+    const p = spawn(...nodeCommand(BIN, ["generate", "-m", TINY, "--ids", "1,2,3", "-n", "1000000", "--ignore-eos"]));
     let out = "", err = "";
     p.stdout.on("data", (d: Buffer) => {
       if (out === "") p.kill("SIGINT"); // as soon as the first id arrives
@@ -81,7 +82,7 @@ describe("k2 logits / generate on the tiny fixture", () => {
   });
 
   it("a reader that closes the pipe early gets one clear error, not a crash", async () => {
-    const p = spawn(process.execPath, [BIN, "generate", "-m", TINY, "--ids", "1,2,3", "-n", "1000000", "--ignore-eos"]);
+    const p = spawn(...nodeCommand(BIN, ["generate", "-m", TINY, "--ids", "1,2,3", "-n", "1000000", "--ignore-eos"]));
     let err = "";
     p.stdout.once("data", () => p.stdout.destroy());
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));

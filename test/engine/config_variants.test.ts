@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeSyntheticCheckpoint, type SyntheticCheckpointSpec } from "../../src/engine/checkpoint/synthetic_checkpoint.js";
 import { compareWithReference, referenceLogits } from "./reference_forward.js";
+import { nodeCommand } from "../helpers/node_command.js";
 
 const BIN = "dist/src/cli/main.js";
 const TINY = "../shared/fixtures/kimi-k2-tiny";
@@ -69,7 +70,7 @@ describe("k2 logits matches a float64 reference on configs other than K2 Thinkin
       v.config(j);
       writeFileSync(path, JSON.stringify(j, null, 2));
     }
-    const r = spawnSync(process.execPath, [BIN, "logits", "-m", dir, "--ids", PROMPT.join(",")], { encoding: "utf8", maxBuffer: 1 << 26 });
+    const r = spawnSync(...nodeCommand(BIN, ["logits", "-m", dir, "--ids", PROMPT.join(",")]), { encoding: "utf8", maxBuffer: 1 << 26 });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const rows = JSON.parse(r.stdout).logits as number[][];
