@@ -192,6 +192,9 @@ Napi::Value start_generation(const Napi::CallbackInfo& info, std::shared_ptr<Ses
     c->max_tokens = static_cast<int>(num(o, "maxTokens", 256));
     if (c->max_tokens < 0) throw Napi::RangeError::New(env, "generate: sampling.maxTokens must be >= 0");
     if (o.Has("stopIds") && !o.Get("stopIds").IsUndefined()) c->stop = read_ids(o.Get("stopIds"), "generate stopIds");
+    // Cancelled before it starts (the caller's request was aborted while it waited): the job
+    // prefills nothing and finishes "cancelled" instead of racing a cancel() made after the start.
+    c->cancel = std::make_shared<std::atomic<bool>>(o.Has("cancelled") && o.Get("cancelled").ToBoolean().Value());
   } catch (...) {
     delete c;
     throw;
@@ -201,7 +204,6 @@ Napi::Value start_generation(const Napi::CallbackInfo& info, std::shared_ptr<Ses
     delete c;
     throw Napi::Error::New(env, "generate: the session is busy");
   }
-  c->cancel = std::make_shared<std::atomic<bool>>(false);
   c->tsfn = Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "k2-generate", 0, 1, c,
                                           [](Napi::Env, GenContext* ctx) {
                                             if (ctx->thread.joinable()) ctx->thread.join();

@@ -126,6 +126,7 @@ export class NativeEngineSession implements EngineSession {
       s.truncate(reused);
       const native: NativeSampling = { ...opts, stopIds: opts.stopIds ?? [] };
       if (opts.seed === undefined) delete native.seed;
+      if (signal?.aborted) native.cancelled = true;
       const h = s.generate(input.subarray(reused), native, (ev) => {
         queue.push(ev);
         if (ev.type !== "token") finished();

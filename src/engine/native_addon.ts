@@ -17,6 +17,8 @@ export interface NativeSampling {
   seed?: number;
   maxTokens?: number;
   stopIds?: Int32Array | number[];
+  /** Start cancelled: nothing is prefilled and the job finishes "cancelled" (an already-aborted request). */
+  cancelled?: boolean;
 }
 
 export type NativeGenEvent =

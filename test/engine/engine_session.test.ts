@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openEngine, type NativeEngine } from "../../src/engine/open_engine.js";
 import { CheckpointError, UsageError } from "../../src/errors.js";
+import type { GenerationStats } from "../../src/engine/types.js";
 import { collect } from "../helpers/collect_tokens.js";
 
 const DIR = fileURLToPath(new URL("../../../shared/fixtures/kimi-k2-tiny", import.meta.url));
@@ -99,18 +100,43 @@ describe("engine session", () => {
     const s = roomy.createSession();
     const long = Array.from({ length: 4096 }, (_, i) => (i * 7919) % 1280);
     const ac = new AbortController();
-    ac.abort(); // lands as the native thread starts: before the first chunk or right after it
-    const cut = await collect(s.generate(long, { temperature: 0, maxTokens: 4, stopIds: [] }, ac.signal));
-    expect(cut.stats.finishReason).toBe("cancelled");
-    expect(cut.ids).toEqual([]);
-    expect(cut.stats.prefilledTokens).toBeLessThan(long.length);
-    expect(cut.stats.prefilledTokens % 512).toBe(0);
-    expect(s.tokens).toEqual(long.slice(0, cut.stats.prefilledTokens));
+    const it = s.generate(long, { temperature: 0, maxTokens: 4, stopIds: [] }, ac.signal)[Symbol.asyncIterator]();
+    const first = it.next(); // starts the native job
+    // Once it runs: the cancel lands inside one of the eight 512-token chunks (or before the first).
+    setImmediate(() => ac.abort());
+    const ids: number[] = [];
+    let stats: GenerationStats | undefined;
+    for (let r = await first; !r.done; r = await it.next()) {
+      if (r.value.type === "token") ids.push(r.value.id);
+      else stats = r.value.stats;
+    }
+    expect(stats?.finishReason).toBe("cancelled");
+    expect(ids).toEqual([]);
+    const prefilled = stats!.prefilledTokens;
+    expect(prefilled).toBeLessThan(long.length);
+    expect(prefilled % 512).toBe(0);
+    expect(s.tokens).toEqual(long.slice(0, prefilled));
     const rest = await collect(s.generate(long, { temperature: 0, maxTokens: 2, stopIds: [] }));
-    expect(rest.stats.reusedTokens).toBe(cut.stats.prefilledTokens);
+    expect(rest.stats.reusedTokens).toBe(prefilled);
     expect(rest.ids).toHaveLength(2);
     s.dispose();
     roomy.dispose();
+  });
+
+  it("an already-aborted request starts nothing: no prefill, no tokens, the cached prefix kept", async () => {
+    const s = engine.createSession();
+    await collect(s.generate(PROMPT, { temperature: 0, maxTokens: 2, stopIds: [] }));
+    const cached = s.tokens.slice();
+    const ac = new AbortController();
+    ac.abort();
+    const longer = [...cached, 7, 8, 9];
+    const cut = await collect(s.generate(longer, { temperature: 0, maxTokens: 4, stopIds: [] }, ac.signal));
+    expect(cut.stats.finishReason).toBe("cancelled");
+    expect(cut.ids).toEqual([]);
+    expect(cut.stats.prefilledTokens).toBe(0);
+    expect(cut.stats.reusedTokens).toBe(cached.length);
+    expect(s.tokens).toEqual(cached);
+    s.dispose();
   });
 
   it("a consumer that breaks early leaves the session usable", async () => {
