@@ -9,8 +9,8 @@ namespace k2 {
 
 namespace {
 // What the addon keeps per JS environment (napi instance data, freed when the environment ends).
-// A process-wide static would hold the first environment's class: a worker thread that loaded the
-// addon after it would make sessions through a reference from another isolate, which V8 aborts on.
+// A process-wide static holds the class of whichever environment loaded the addon last: once that
+// one (a worker thread) ends, the others make sessions through a dead reference, which V8 aborts on.
 struct AddonInstanceData {
   Napi::FunctionReference session_class;
 };

@@ -1,8 +1,8 @@
 // The addon in several JS environments of one process: the main thread and worker threads each
 // load it, open engines and make sessions. Its per-environment state (the NativeSession class)
-// must belong to each environment: a process-wide static held the first one's class, and once a
-// worker that had loaded the addon after the main thread exited, the main thread's next session
-// aborted the process in V8 (found running the suite with worker threads under qemu for arm64).
+// must belong to each environment: a process-wide static held the class of the environment that
+// loaded the addon last, and once that worker exited, the main thread's next session aborted the
+// process in V8 (found running the suite with worker threads under qemu for arm64).
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
