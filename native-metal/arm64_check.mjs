@@ -146,8 +146,9 @@ if (existsSync(golden) && existsSync(fixture)) {
   failures.push("../shared (golden-check.mjs and the tiny fixture) not found beside the checkout");
 }
 step("engine tests: every backend op of the scalar and NEON tiers against float64, config variants, sessions, the CLI", QEMU, [
+  // Emulated, a 4K-token prefill takes ~100 s: five times the suite's per-test limit.
   nodeBin, join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--config", "test/vitest.config.ts", "--pool", "threads",
-  "test/engine",
+  "--testTimeout", "600000", "test/engine",
 ]);
 if (failures.length) fail(`failed: ${failures.join("; ")}`);
 console.log("\narm64_check: all passed");
