@@ -65,18 +65,7 @@ void bf16_rows_neon(const float* x, int n, const Bf16Matrix& w, float* y, int ld
   const int K = w.cols;
   for (int r = r0; r < r1; r++) {
     const uint16_t* wr = w.data + static_cast<size_t>(r) * K;
-    for (int t = 0; t < n; t++) {
-      const float* xt = x + static_cast<size_t>(t) * K;
-      float32x4_t acc0 = vdupq_n_f32(0), acc1 = vdupq_n_f32(0);
-      int k = 0;
-      for (; k + 8 <= K; k += 8) {
-        acc0 = vfmaq_f32(acc0, load_bf16x4(wr + k), vld1q_f32(xt + k));
-        acc1 = vfmaq_f32(acc1, load_bf16x4(wr + k + 4), vld1q_f32(xt + k + 4));
-      }
-      float s = vaddvq_f32(vaddq_f32(acc0, acc1));
-      for (; k < K; k++) s += bf16_to_f32(wr[k]) * xt[k];
-      y[static_cast<size_t>(t) * ldy + r] = s;
-    }
+    for (int t = 0; t < n; t++) y[static_cast<size_t>(t) * ldy + r] = dot_bf16_neon(wr, x + static_cast<size_t>(t) * K, K);
   }
 }
 

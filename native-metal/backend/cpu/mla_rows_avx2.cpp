@@ -13,6 +13,7 @@
 
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/exp_cephes.h"
+#include "backend/cpu/mla_rows_tiles.h"
 #include "backend/cpu/simd_avx2.h"
 
 K2_AVX2_BEGIN
@@ -86,17 +87,13 @@ void mla_rows_avx2(const MlaRowsArgs& a, int c0, int c1) {
     }
     // Scores. Heads and rows past the end repeat the last one (computed, never stored).
     for (int h0 = 0; h0 < H; h0 += 2) {
-      const int h1 = std::min(h0 + 1, H - 1);
-      const float* ql[2] = {a.q_lat + static_cast<size_t>(h0) * L, a.q_lat + static_cast<size_t>(h1) * L};
-      const float* qp[2] = {a.q_pe + static_cast<size_t>(h0) * a.q_pe_stride, a.q_pe + static_cast<size_t>(h1) * a.q_pe_stride};
+      const float* ql[2];
+      const float* qp[2];
+      mla_tiles::heads<2>(a, h0, ql, qp);
       for (int j0 = 0; j0 < nb; j0 += 4) {
         const float* cr[4];
         const float* pr[4];
-        for (int j = 0; j < 4; j++) {
-          const int jj = std::min(j0 + j, nb - 1);
-          cr[j] = C + static_cast<size_t>(jj) * L;
-          pr[j] = P + static_cast<size_t>(jj) * R;
-        }
+        mla_tiles::rows4(C, P, L, R, j0, nb, cr, pr);
         float sc[2][4], sp[2][4];
         tile_dots(ql, cr, L, sc);
         tile_dots(qp, pr, R, sp);
@@ -152,11 +149,7 @@ void mla_rows_avx2(const MlaRowsArgs& a, int c0, int c1) {
         for (int j = 0; j < nb; j++) acc = _mm256_fmadd_ps(_mm256_set1_ps(ph[j]), _mm256_loadu_ps(C + static_cast<size_t>(j) * L + i), acc);
         _mm256_storeu_ps(oh + i, acc);
       }
-      for (; i < L; i++) {
-        float acc = oh[i];
-        for (int j = 0; j < nb; j++) acc += ph[j] * C[static_cast<size_t>(j) * L + i];
-        oh[i] = acc;
-      }
+      mla_tiles::weighted_sum_columns(ph, C, nb, L, i, oh);
     }
   }
 }

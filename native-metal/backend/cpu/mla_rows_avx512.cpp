@@ -17,6 +17,7 @@
 
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/exp_cephes.h"
+#include "backend/cpu/mla_rows_tiles.h"
 #include "backend/cpu/simd_avx512.h"
 
 K2_AVX512_BEGIN
@@ -84,19 +85,11 @@ void mla_rows_avx512(const MlaRowsArgs& a, int c0, int c1) {
     for (int h0 = 0; h0 < H; h0 += 4) {
       const float* ql[4];
       const float* qp[4];
-      for (int h = 0; h < 4; h++) {
-        const int hh = std::min(h0 + h, H - 1);
-        ql[h] = a.q_lat + static_cast<size_t>(hh) * L;
-        qp[h] = a.q_pe + static_cast<size_t>(hh) * a.q_pe_stride;
-      }
+      mla_tiles::heads<4>(a, h0, ql, qp);
       for (int j0 = 0; j0 < nb; j0 += 4) {
         const float* cr[4];
         const float* pr[4];
-        for (int j = 0; j < 4; j++) {
-          const int jj = std::min(j0 + j, nb - 1);
-          cr[j] = C + static_cast<size_t>(jj) * L;
-          pr[j] = P + static_cast<size_t>(jj) * R;
-        }
+        mla_tiles::rows4(C, P, L, R, j0, nb, cr, pr);
         __m512 acc[4][4];
         for (int h = 0; h < 4; h++)
           for (int j = 0; j < 4; j++) acc[h][j] = _mm512_setzero_ps();

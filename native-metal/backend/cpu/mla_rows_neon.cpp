@@ -13,6 +13,7 @@
 
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/exp_cephes.h"
+#include "backend/cpu/mla_rows_tiles.h"
 
 namespace k2 {
 
@@ -80,19 +81,11 @@ void mla_rows_neon(const MlaRowsArgs& a, int c0, int c1) {
     for (int h0 = 0; h0 < H; h0 += 4) {
       const float* ql[4];
       const float* qp[4];
-      for (int h = 0; h < 4; h++) {
-        const int hh = std::min(h0 + h, H - 1);
-        ql[h] = a.q_lat + static_cast<size_t>(hh) * L;
-        qp[h] = a.q_pe + static_cast<size_t>(hh) * a.q_pe_stride;
-      }
+      mla_tiles::heads<4>(a, h0, ql, qp);
       for (int j0 = 0; j0 < nb; j0 += 4) {
         const float* cr[4];
         const float* pr[4];
-        for (int j = 0; j < 4; j++) {
-          const int jj = std::min(j0 + j, nb - 1);
-          cr[j] = C + static_cast<size_t>(jj) * L;
-          pr[j] = P + static_cast<size_t>(jj) * R;
-        }
+        mla_tiles::rows4(C, P, L, R, j0, nb, cr, pr);
         float sc[4][4], sp[4][4];
         tile_dots(ql, cr, L, sc);
         tile_dots(qp, pr, R, sp);
@@ -149,11 +142,7 @@ void mla_rows_neon(const MlaRowsArgs& a, int c0, int c1) {
         for (int j = 0; j < nb; j++) acc = vfmaq_n_f32(acc, vld1q_f32(C + static_cast<size_t>(j) * L + i), ph[j]);
         vst1q_f32(oh + i, acc);
       }
-      for (; i < L; i++) {
-        float acc = oh[i];
-        for (int j = 0; j < nb; j++) acc += ph[j] * C[static_cast<size_t>(j) * L + i];
-        oh[i] = acc;
-      }
+      mla_tiles::weighted_sum_columns(ph, C, nb, L, i, oh);
     }
   }
 }
